@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# System packages the tests need, installed only when missing (root + apt on Debian).
+set -uo pipefail
+need=()
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v fc-list >/dev/null || need+=(fontconfig)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing system packages: ${need[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/tmp/captionacc-apt.log 2>&1 \
+      || echo "warning: apt-get failed (see /tmp/captionacc-apt.log); tests needing ${need[*]} will skip or fail"
+  else
+    echo "warning: missing ${need[*]} and cannot apt-get; install them by hand"
+  fi
+fi
+exit 0

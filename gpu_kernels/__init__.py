@@ -1,0 +1,1 @@
+"""Hardware-agnostic compute: numpy/torch/PyAV only; no storage, no queues, no clouds."""

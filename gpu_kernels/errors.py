@@ -1,0 +1,53 @@
+"""The product's one exception hierarchy.
+
+It lives in the bottom layer so every layer can raise and catch the same types:
+``BadInput`` means retrying cannot help, ``Transient`` means it may, ``Fatal`` is our own bug
+or a broken environment. Vendor errors are wrapped with ``raise ... from e``.
+"""
+
+from __future__ import annotations
+
+
+class CaptionAccError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    #: Whether a retry of the same job could succeed.
+    retryable = False
+
+
+class BadInput(CaptionAccError):
+    """The caller's input is wrong; the same call will always fail."""
+
+
+class InvalidVideo(BadInput):
+    """The file is missing, is not a video, has no video stream, or cannot be decoded."""
+
+
+class InvalidCropRegion(BadInput):
+    """A crop region outside [0, 1], inverted, or with zero area in pixels."""
+
+
+class InvalidId(BadInput):
+    """A tenant or video id that is not a UUID, or a key outside the caller's tree."""
+
+
+class InvalidFrameRange(BadInput):
+    """An empty or out-of-bounds [start_frame, end_frame)."""
+
+
+class MissingObject(BadInput):
+    """A storage object the job needs does not exist (missing chunk, manifest, video)."""
+
+
+class CorruptData(BadInput):
+    """A stored artefact exists but cannot be read (corrupt chunk, database, manifest)."""
+
+
+class Transient(CaptionAccError):
+    """A failure that may pass: network, throttling, a busy service."""
+
+    retryable = True
+
+
+class Fatal(CaptionAccError):
+    """A broken environment or a bug: missing model weights, unusable device."""

@@ -1,0 +1,228 @@
+"""VP9 WebM chunks of cropped frames in the disjoint modulo 16/4/1 hierarchy, and their manifest.
+
+Level 16 holds i % 16 == 0, level 4 holds i % 4 == 0 and i % 16 != 0, level 1 the rest, so a
+client loads coarse first and refines without fetching a frame twice. Chunk k of level M covers
+frame indices [k·32·M, (k+1)·32·M); the last partial chunk of every level is written too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Iterable
+
+import av
+import numpy as np
+
+from .errors import CorruptData, InvalidFrameRange, MissingObject
+from .keys import chunk_key, manifest_key
+from .storage import Storage
+
+LEVELS = (16, 4, 1)
+CHUNK_SPAN = 32  # chunk k of level M spans 32·M frame indices
+MANIFEST_FORMAT = 1
+
+VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "32", "b": "0",
+               "lag-in-frames": "0"}
+
+
+def level_of(i: int) -> int:
+    if i % 16 == 0:
+        return 16
+    if i % 4 == 0:
+        return 4
+    return 1
+
+
+def chunk_index_of(i: int, level: int) -> int:
+    return i // (CHUNK_SPAN * level)
+
+
+@dataclass
+class ChunkInfo:
+    key: str  # relative to the version prefix: modulo_{M}/chunk_{NNNN}.webm
+    modulo: int
+    chunk_index: int
+    frame_indices: list[int] = field(default_factory=list)
+    bytes: int = 0
+
+
+class _Encoder:
+    """One open WebM file for one chunk of one level."""
+
+    def __init__(self, path: str, width: int, height: int) -> None:
+        self.path = path
+        self.container = av.open(path, "w", format="webm")
+        self.stream = self.container.add_stream("libvpx-vp9", rate=10)
+        self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, "yuv420p"
+        self.stream.options = dict(VP9_OPTIONS)
+        self.stream.time_base = Fraction(1, 10)
+
+    def add(self, index: int, rgb: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = index  # WebM timestamps are the 10 Hz index: time = index / 10
+        frame.time_base = Fraction(1, 10)
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+
+
+class ChunkWriter:
+    """Takes cropped frames in index order, writes each chunk as soon as it is whole.
+
+    ``publish(relative_key, local_path)`` uploads one finished chunk. The manifest is returned
+    by :meth:`finish` for the caller to publish last, after every chunk is stored.
+    """
+
+    def __init__(self, width: int, height: int, publish: Callable[[str, str], None]) -> None:
+        self.width, self.height = width, height
+        self.publish = publish
+        self._dir = tempfile.mkdtemp(prefix="captionacc-chunks-")
+        self._open: dict[int, tuple[ChunkInfo, _Encoder]] = {}
+        self.chunks: list[ChunkInfo] = []
+        self.frame_count = 0
+        self._last = -1
+
+    def add(self, index: int, rgb: np.ndarray) -> None:
+        if index <= self._last:
+            raise ValueError(f"frame indices must increase: {index} after {self._last}")
+        if rgb.shape[:2] != (self.height, self.width):
+            raise ValueError(f"frame shape {rgb.shape} differs from {(self.height, self.width)}")
+        self._last = index
+        level = level_of(index)
+        k = chunk_index_of(index, level)
+        cur = self._open.get(level)
+        if cur is not None and cur[0].chunk_index != k:
+            self._finish(level)
+            cur = None
+        if cur is None:
+            rel = f"modulo_{level}/chunk_{k:04d}.webm"
+            path = os.path.join(self._dir, f"m{level}_c{k}.webm")
+            cur = (ChunkInfo(rel, level, k), _Encoder(path, self.width, self.height))
+            self._open[level] = cur
+        cur[1].add(index, rgb)
+        cur[0].frame_indices.append(index)
+        self.frame_count += 1
+
+    def _finish(self, level: int) -> None:
+        info, enc = self._open.pop(level)
+        enc.close()
+        info.bytes = os.path.getsize(enc.path)
+        self.publish(info.key, enc.path)
+        os.unlink(enc.path)
+        self.chunks.append(info)
+
+    def finish(self, **extra) -> dict:
+        for level in list(self._open):
+            self._finish(level)
+        self.close()
+        chunks = sorted(self.chunks, key=lambda c: (-c.modulo, c.chunk_index))
+        return {
+            "format": MANIFEST_FORMAT,
+            "frame_rate": 10.0,
+            "frame_count": self.frame_count,
+            "width": self.width,
+            "height": self.height,
+            "codec": "vp9",
+            "levels": list(LEVELS),
+            "chunk_span": CHUNK_SPAN,
+            "chunks": [
+                {"key": c.key, "modulo": c.modulo, "chunk_index": c.chunk_index,
+                 "frame_indices": c.frame_indices, "bytes": c.bytes}
+                for c in chunks
+            ],
+            **extra,
+        }
+
+    def close(self) -> None:
+        for _level, (_info, enc) in list(self._open.items()):
+            try:
+                enc.container.close()
+            except Exception:  # noqa: BLE001 - best effort on an abandoned chunk
+                pass
+        self._open.clear()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def load_manifest(storage: Storage, prefix: str) -> dict:
+    key = manifest_key(prefix)
+    try:
+        manifest = json.loads(storage.get_bytes(key))
+    except MissingObject as e:
+        raise MissingObject(f"no manifest at {key}: the cropped frames version is missing or incomplete") from e
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CorruptData(f"manifest {key} is not valid JSON") from e
+    if not isinstance(manifest, dict) or "chunks" not in manifest or "frame_count" not in manifest:
+        raise CorruptData(f"manifest {key} lacks chunks/frame_count")
+    return manifest
+
+
+def plan_chunks(manifest: dict, start: int, end: int, want: int) -> list[dict]:
+    """Chunks to read for frames in [start, end): coarse levels first, finer only while fewer
+    than ``want`` frames are covered — a long caption never touches its level-1 chunks."""
+    chosen: list[dict] = []
+    have = 0
+    for level in manifest.get("levels", LEVELS):
+        if have >= want:
+            break
+        for c in manifest["chunks"]:
+            if c["modulo"] != level:
+                continue
+            inside = [i for i in c["frame_indices"] if start <= i < end]
+            if inside:
+                chosen.append(c)
+                have += len(inside)
+    return chosen
+
+
+def read_frames(storage: Storage, prefix: str, start: int, end: int, want: int = 31
+                ) -> tuple[list[int], np.ndarray]:
+    """Frames with index in [start, end) from the fewest chunks that give ``want`` of them.
+
+    Returns (indices, (N, H, W, 3) uint8). Raises InvalidFrameRange, MissingObject, CorruptData.
+    """
+    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+        raise InvalidFrameRange(f"frame range must be integers, got {start!r}, {end!r}")
+    if start < 0 or start >= end:
+        raise InvalidFrameRange(f"empty or negative frame range [{start}, {end})")
+    manifest = load_manifest(storage, prefix)
+    if end > manifest["frame_count"]:
+        raise InvalidFrameRange(
+            f"frame range [{start}, {end}) ends past the video's {manifest['frame_count']} frames"
+        )
+    indices: list[int] = []
+    frames: list[np.ndarray] = []
+    for c in plan_chunks(manifest, start, end, want):
+        with storage.open_local(f"{prefix.rstrip('/')}/{c['key']}", suffix=".webm") as path:
+            decoded = _decode_chunk(path, c["key"])
+        if len(decoded) != len(c["frame_indices"]):
+            raise CorruptData(
+                f"chunk {c['key']} has {len(decoded)} frames, manifest says {len(c['frame_indices'])}"
+            )
+        for i, img in zip(c["frame_indices"], decoded):
+            if start <= i < end:
+                indices.append(i)
+                frames.append(img)
+    order = np.argsort(indices)
+    return [indices[k] for k in order], np.stack([frames[k] for k in order])
+
+
+def _decode_chunk(path: str, key: str) -> list[np.ndarray]:
+    try:
+        with av.open(path) as c:
+            return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    except (av.error.FFmpegError, IndexError) as e:
+        raise CorruptData(f"chunk {key} cannot be decoded: {e}") from e
+
+
+def all_chunk_keys(manifest: dict, prefix: str) -> Iterable[str]:
+    for c in manifest["chunks"]:
+        yield chunk_key(prefix, c["modulo"], c["chunk_index"])

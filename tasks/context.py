@@ -1,0 +1,92 @@
+"""What a job needs besides its arguments: storage, OCR, device, the extents predictor.
+
+Workers build one ``JobContext`` per process and pass it to every job, so models load once per
+process, not per task. Jobs called without one build it from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
+
+from .storage import Storage, open_storage
+
+if TYPE_CHECKING:
+    import torch
+
+    from gpu_kernels.extents import PairPredictor
+
+    from .ocr import OcrEngine
+
+# progress(stage, done, total): long stages report here; total may be None when unknown.
+Progress = Callable[[str, int, Optional[int]], None]
+
+
+def _no_progress(stage: str, done: int, total: int | None) -> None:
+    pass
+
+
+@dataclass
+class JobContext:
+    storage: Storage
+    ocr_name: str = "rapidocr"
+    lang: str | None = None
+    device_name: str | None = None  # auto|cpu|cuda|mps; None reads CAPTIONACC_DEVICE
+    predictor_name: str = "auto"  # auto|learned|classical
+    progress: Progress = _no_progress
+    _ocr: "OcrEngine | None" = field(default=None, repr=False)
+    _predictor: "PairPredictor | None" = field(default=None, repr=False)
+    _device: "torch.device | None" = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "JobContext":
+        kw = dict(
+            storage=open_storage(),
+            ocr_name=os.environ.get("CAPTIONACC_OCR", "rapidocr"),
+            lang=os.environ.get("CAPTIONACC_LANG") or None,
+            device_name=os.environ.get("CAPTIONACC_DEVICE") or None,
+            predictor_name=os.environ.get("CAPTIONACC_EXTENTS_MODEL", "auto"),
+        )
+        kw.update(overrides)
+        return cls(**kw)
+
+    @property
+    def device(self) -> "torch.device":
+        if self._device is None:
+            from gpu_kernels.device import select_device
+
+            self._device = select_device(self.device_name)
+        return self._device
+
+    @property
+    def ocr(self) -> "OcrEngine":
+        with self._lock:
+            if self._ocr is None:
+                from .ocr import open_ocr
+
+                self._ocr = open_ocr(self.ocr_name, lang=self.lang)
+            return self._ocr
+
+    @property
+    def predictor(self) -> "PairPredictor":
+        with self._lock:
+            if self._predictor is None:
+                from gpu_kernels.extents import get_predictor
+
+                self._predictor = get_predictor(self.predictor_name, device=self.device)
+            return self._predictor
+
+    def close(self) -> None:
+        for res in (self._ocr, self._predictor, self.storage):
+            if res is not None:
+                res.close()
+        self._ocr = self._predictor = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

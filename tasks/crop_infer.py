@@ -1,0 +1,163 @@
+"""Job 2: crop_and_infer_caption_frame_extents — 10 Hz crops → VP9 chunks + pair predictions.
+
+One decode pass feeds both consumers: every cropped frame goes to the chunk writer and to the
+pair predictor (in overlapping batches so each consecutive pair is classified exactly once).
+Outputs are published in an order that never shows a half-done run as complete: chunks, then
+the manifest, then the predictions database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+
+import numpy as np
+
+from gpu_kernels.crop import region_to_box
+from gpu_kernels.extents import CLASSES, PairProbs
+from gpu_kernels.video import DecodeStats, crop_transform, iter_frames_at_rate, probe
+
+from .chunks import ChunkWriter
+from .context import JobContext
+from .databases import EXTENTS_SCHEMA, new_db, publish_db
+from .errors import BadInput, InvalidVideo
+from .inputs import video_keys
+from .keys import VideoKeys, manifest_key
+from .types import CropInferResult, CropRegion
+
+log = logging.getLogger(__name__)
+
+INFER_BATCH = 256
+_VERSION_RE = re.compile(r"/cropped_frames_v(\d+)/")
+
+
+def next_version(storage, keys: VideoKeys) -> int:
+    """One more than the highest cropped-frames version already stored (complete or not)."""
+    found = [int(m.group(1)) for k in storage.list(keys.client) if (m := _VERSION_RE.search(k))]
+    return max(found, default=0) + 1
+
+
+class _PairStream:
+    """Feeds frames to the predictor in overlapping batches; collects probabilities."""
+
+    def __init__(self, predictor, batch: int) -> None:
+        self.predictor, self.batch = predictor, batch
+        self.buf: list[np.ndarray] = []
+        self.parts: list[PairProbs] = []
+
+    def add(self, frame: np.ndarray) -> None:
+        self.buf.append(frame)
+        if len(self.buf) >= self.batch:
+            self._run()
+
+    def _run(self) -> None:
+        if len(self.buf) >= 2:
+            self.parts.append(self.predictor.predict(np.stack(self.buf)))
+        self.buf = self.buf[-1:]  # the last frame opens the next batch's first pair
+
+    def finish(self) -> PairProbs:
+        self._run()
+        return PairProbs.concat(self.parts)
+
+
+def crop_and_infer_caption_frame_extents(
+    video_key: str,
+    tenant_id: str,
+    video_id: str,
+    crop_region: CropRegion | dict | str,
+    frame_rate: float = 10.0,
+    *,
+    ctx: JobContext | None = None,
+) -> CropInferResult:
+    keys = video_keys(tenant_id, video_id, video_key)
+    region = CropRegion.parse(crop_region)
+    if frame_rate != 10.0:
+        raise BadInput(f"frame_rate must be 10.0: frame indices live in one 10 Hz space (got {frame_rate})")
+    ctx = ctx or JobContext.from_env()
+    storage = ctx.storage
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    with storage.open_local(video_key, suffix=".mp4") as path:
+        info = probe(path)
+        box = region_to_box(*region.as_tuple(), info.width, info.height)
+        version = next_version(storage, keys)
+        prefix = keys.cropped_frames(version)
+        predictor = ctx.predictor
+        writer = ChunkWriter(box[2] - box[0], box[3] - box[1],
+                             lambda rel, local: storage.put_file(f"{prefix}/{rel}", local, "video/webm"))
+        pairs = _PairStream(predictor, INFER_BATCH)
+        stats = DecodeStats()
+        expected = max(1, int(info.duration * 10))
+        try:
+            ctx.progress("crop+infer", 0, expected)
+            for idx, crop in iter_frames_at_rate(path, frame_rate, crop_transform(box), stats):
+                writer.add(idx, crop)
+                pairs.add(crop)
+                if idx % 50 == 0:
+                    ctx.progress("crop+infer", idx, expected)
+            probs = pairs.finish()
+            n = writer.frame_count
+            if n == 0:
+                raise InvalidVideo(f"no frames decoded from {video_key}")
+            ctx.progress("crop+infer", n, n)
+            manifest = writer.finish(
+                version=version, crop_region=region.__dict__, crop_box=list(box),
+                source={"width": info.width, "height": info.height, "fps": info.fps,
+                        "duration": info.duration, "corrupt_packets": stats.corrupt_packets},
+            )
+            storage.put_bytes(manifest_key(prefix), json.dumps(manifest).encode(), "application/json")
+            _publish_predictions(storage, keys, probs, version, predictor.model_version, started,
+                                 time.monotonic() - t0, n, region, str(ctx.device))
+        except BaseException:
+            writer.close()
+            # Nothing of a failed run may look complete: drop its chunks (no manifest was written,
+            # or it is removed with them).
+            try:
+                storage.delete_prefix(prefix)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                log.exception("could not clean up %s", prefix)
+            raise
+    return CropInferResult(
+        version=version,
+        caption_frame_extents_db_key=keys.caption_frame_extents_db,
+        cropped_frames_prefix=prefix + "/",
+    )
+
+
+def _publish_predictions(storage, keys, probs: PairProbs, version, model_version, started,
+                         seconds, frame_count, region, device) -> None:
+    fwd, bwd = probs.forward, probs.backward
+    fl, bl = fwd.argmax(1), bwd.argmax(1)
+    rows = [
+        (k, k + 1, CLASSES[fl[k]], float(fwd[k, fl[k]]), CLASSES[bl[k]], float(bwd[k, bl[k]]),
+         *map(float, fwd[k]), *map(float, bwd[k]))
+        for k in range(len(probs))
+    ]
+    with new_db(EXTENTS_SCHEMA) as (conn, dbpath):
+        conn.execute(
+            "INSERT INTO run_metadata VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (str(uuid.uuid4()), model_version, version, started.isoformat(),
+             datetime.now(timezone.utc).isoformat(), len(rows), round(seconds, 3), frame_count, 10.0,
+             device, *region.as_tuple()))
+        cols = ", ".join(
+            ["frame1_index", "frame2_index", "forward_predicted_label", "forward_confidence",
+             "backward_predicted_label", "backward_confidence"]
+            + [f"forward_prob_{c}" for c in CLASSES] + [f"backward_prob_{c}" for c in CLASSES])
+        conn.executemany(f"INSERT INTO pair_results ({cols}) VALUES ({','.join('?' * 16)})", rows)
+        publish_db(conn, dbpath, storage, keys.caption_frame_extents_db)
+
+
+def load_predictions(conn) -> tuple[PairProbs, dict]:
+    """Read pair probabilities back from a caption_frame_extents.db connection."""
+    meta_row = conn.execute("SELECT * FROM run_metadata").fetchone()
+    names = [d[0] for d in conn.execute("SELECT * FROM run_metadata").description]
+    meta = dict(zip(names, meta_row)) if meta_row else {}
+    f_cols = ", ".join(f"forward_prob_{c}" for c in CLASSES)
+    b_cols = ", ".join(f"backward_prob_{c}" for c in CLASSES)
+    rows = conn.execute(f"SELECT frame1_index, {f_cols}, {b_cols} FROM pair_results ORDER BY frame1_index").fetchall()
+    arr = np.array([r[1:] for r in rows], dtype=np.float32).reshape(-1, 10)
+    return PairProbs(arr[:, :5], arr[:, 5:]), meta

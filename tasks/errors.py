@@ -1,0 +1,14 @@
+"""Re-export of the product's exception hierarchy (defined in the bottom layer)."""
+
+from gpu_kernels.errors import (  # noqa: F401
+    BadInput,
+    CaptionAccError,
+    CorruptData,
+    Fatal,
+    InvalidCropRegion,
+    InvalidFrameRange,
+    InvalidId,
+    InvalidVideo,
+    MissingObject,
+    Transient,
+)

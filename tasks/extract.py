@@ -1,0 +1,135 @@
+"""Job 1: extract_frames_and_ocr — sampled full frames, thumbnails, OCR, layout suggestion."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import time
+
+import numpy as np
+from PIL import Image
+
+from gpu_kernels.layout import Box, suggest_layout
+from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
+
+from .context import JobContext
+from .databases import LAYOUT_SCHEMA, RAW_OCR_SCHEMA, new_db, publish_db, set_metadata
+from .inputs import positive_rate, video_keys
+from .types import ExtractResult
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_WIDTH = 320
+MIN_LAYOUT_FRAMES = 30  # short clips are sampled more densely so the layout has enough to go on
+SHORT_VIDEO_SECONDS = 120.0
+OCR_BATCH = 8
+
+
+def sample_times(duration: float, frame_rate: float) -> list[float]:
+    """Sample times on the 10 Hz grid: every 1/frame_rate s, denser for short videos."""
+    interval = 1.0 / frame_rate
+    if duration < SHORT_VIDEO_SECONDS:
+        interval = min(interval, max(duration / MIN_LAYOUT_FRAMES, 0.1))
+    n = max(1, int(math.floor(duration / interval + 1e-9)))
+    indices = sorted({int(round(k * interval * 10)) for k in range(n)})
+    last_valid = max(0, int(math.ceil(duration * 10)) - 1)
+    return [i / 10 for i in indices if i <= last_valid]
+
+
+def _jpeg(img: np.ndarray, width: int | None = None, quality: int = 90) -> bytes:
+    pil = Image.fromarray(img)
+    if width is not None and pil.width > width:
+        pil = pil.resize((width, max(1, round(pil.height * width / pil.width))), Image.BILINEAR)
+    buf = io.BytesIO()
+    pil.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def extract_frames_and_ocr(
+    video_key: str,
+    tenant_id: str,
+    video_id: str,
+    frame_rate: float = 0.1,
+    *,
+    ctx: JobContext | None = None,
+) -> ExtractResult:
+    keys = video_keys(tenant_id, video_id, video_key)
+    frame_rate = positive_rate(frame_rate, "frame_rate", 10.0)
+    ctx = ctx or JobContext.from_env()
+    storage = ctx.storage
+    with storage.open_local(video_key, suffix=".mp4") as path:
+        info = probe(path)
+        times = sample_times(info.duration, frame_rate)
+        stats = DecodeStats()
+        frame_rows, ocr_rows, layout_boxes = [], [], []
+        batch: list[tuple[int, float, np.ndarray]] = []
+
+        def flush() -> None:
+            results = ctx.ocr.recognize_batch([img for _, _, img in batch])
+            for (idx, t, img), boxes in zip(batch, results):
+                h, w = img.shape[:2]
+                frame_rows.append((idx, t, w, h))
+                for b_i, b in enumerate(boxes):
+                    ocr_rows.append((idx, b_i, b.text, b.confidence, b.x, b.y, b.width, b.height))
+                    layout_boxes.append(Box(idx, b.x / w, b.y / h, (b.x + b.width) / w,
+                                            (b.y + b.height) / h, b.text, b.confidence))
+            batch.clear()
+
+        ctx.progress("extract", 0, len(times))
+        for t, img in sample_frames(path, times, to_rgb, stats):
+            idx = int(round(t * 10))
+            storage.put_bytes(keys.full_frame(idx), _jpeg(img), "image/jpeg")
+            storage.put_bytes(keys.thumbnail(idx), _jpeg(img, THUMBNAIL_WIDTH, 80), "image/jpeg")
+            batch.append((idx, t, img))
+            if len(batch) >= OCR_BATCH:
+                flush()
+            ctx.progress("extract", len(frame_rows) + len(batch), len(times))
+        if batch:
+            flush()
+
+    layout = suggest_layout(layout_boxes, len(frame_rows), info.width / info.height)
+    band = (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)
+
+    with new_db(RAW_OCR_SCHEMA) as (conn, dbpath):
+        set_metadata(conn, video_key=video_key, width=info.width, height=info.height,
+                     duration=info.duration, fps=info.fps, frame_rate=frame_rate,
+                     ocr_engine=ctx.ocr.name, coordinates="pixels, top-left origin",
+                     corrupt_packets=stats.corrupt_packets, created_at=time.time())
+        conn.executemany("INSERT INTO frames VALUES (?,?,?,?)", frame_rows)
+        conn.executemany(
+            "INSERT INTO full_frame_ocr (frame_index, box_index, text, confidence, x, y, width, height)"
+            " VALUES (?,?,?,?,?,?,?,?)", ocr_rows)
+        publish_db(conn, dbpath, storage, keys.raw_ocr_db)
+
+    with new_db(LAYOUT_SCHEMA) as (conn, dbpath):
+        set_metadata(conn, coordinates="fractions of the frame, top-left origin",
+                     frame_width=info.width, frame_height=info.height, ocr_engine=ctx.ocr.name)
+        rows = []
+        per_frame: dict[int, int] = {}
+        for b in layout_boxes:
+            k = per_frame.get(b.frame_index, 0)
+            per_frame[b.frame_index] = k + 1
+            cy = (b.top + b.bottom) / 2
+            in_band = int(band[1] <= cy <= band[3] and layout.anchor_type != "default")
+            rows.append((b.frame_index, k, b.left, b.top, b.right, b.bottom, b.text, b.confidence, in_band))
+        conn.executemany(
+            "INSERT INTO boxes (frame_index, box_index, bbox_left, bbox_top, bbox_right, bbox_bottom,"
+            " text, confidence, in_caption_band) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute(
+            "INSERT INTO layout_config VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,'suggested')",
+            (info.width, info.height, *band, layout.anchor_type, layout.anchor_position,
+             layout.vertical_center, layout.box_height, layout.frames_with_text, layout.confidence))
+        conn.execute("INSERT INTO preferences (id, layout_approved) VALUES (1, 0)")
+        publish_db(conn, dbpath, storage, keys.layout_db)
+
+    if stats.corrupt_packets:
+        log.warning("extract %s: %d corrupt packets skipped", video_id, stats.corrupt_packets)
+    return ExtractResult(
+        frame_count=len(frame_rows),
+        duration=round(info.duration, 6),
+        ocr_box_count=len(ocr_rows),
+        full_frames_key=keys.full_frames + "/",
+        ocr_db_key=keys.raw_ocr_db,
+        layout_db_key=keys.layout_db,
+    )

@@ -1,0 +1,75 @@
+"""The OCR interface: an RGB image in, text boxes in pixels out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OcrBox:
+    """One detected line of text: axis-aligned box in pixels, top-left origin."""
+
+    text: str
+    confidence: float  # 0..1, as the engine reports it
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+class OcrEngine(ABC):
+    name: str = "base"
+
+    @abstractmethod
+    def recognize(self, image: np.ndarray) -> list[OcrBox]:
+        """(H, W, 3) uint8 RGB → text boxes, in reading order."""
+
+    def recognize_batch(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
+        """One list of boxes per image; engines with a batch API override this."""
+        return [self.recognize(img) for img in images]
+
+    def close(self) -> None:
+        """Release the engine's resources."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def join_lines(boxes: Sequence[OcrBox]) -> tuple[str, float]:
+    """Boxes of one caption → (text, confidence): lines top to bottom, left to right.
+
+    Boxes whose vertical centres lie within half a line height are one line; CJK text joins
+    without spaces, Latin words with one.
+    """
+    if not boxes:
+        return "", 0.0
+    rows: list[list[OcrBox]] = []
+    for b in sorted(boxes, key=lambda b: b.y + b.height / 2):
+        cy = b.y + b.height / 2
+        if rows:
+            last = rows[-1]
+            lcy = sum(x.y + x.height / 2 for x in last) / len(last)
+            if abs(cy - lcy) <= 0.5 * max(b.height, last[0].height):
+                last.append(b)
+                continue
+        rows.append([b])
+    lines = []
+    for row in rows:
+        parts = [b.text.strip() for b in sorted(row, key=lambda b: b.x) if b.text.strip()]
+        line = ""
+        for part in parts:
+            if line and line[-1].isascii() and part[0].isascii():
+                line += " "
+            line += part
+        if line:
+            lines.append(line)
+    total = sum(len(b.text) for b in boxes) or 1
+    conf = sum(b.confidence * len(b.text) for b in boxes) / total
+    return "\n".join(lines), float(conf)

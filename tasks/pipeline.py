@@ -1,0 +1,164 @@
+"""The whole video: extract → crop region → crop & infer → caption extents → OCR → captions.
+
+Runs the three jobs in-process on one storage; workers run the same steps through Celery,
+Modal or Prefect. Publishes ``captions.db.gz``, ``captions.srt`` and ``captions.vtt``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from gpu_kernels.extents import Interval, decode_intervals
+
+from .caption_ocr import generate_caption_ocr
+from .context import JobContext
+from .crop_infer import crop_and_infer_caption_frame_extents, load_predictions
+from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadata
+from .errors import CaptionAccError
+from .extract import extract_frames_and_ocr
+from .keys import VideoKeys
+from .subtitles import Cue, to_srt, to_vtt
+from .types import CropInferResult, CropRegion, ExtractResult
+
+log = logging.getLogger(__name__)
+
+
+class NoCaptionsFound(CaptionAccError):
+    """The video was processed but no caption was found in the crop region."""
+
+
+@dataclass
+class Caption:
+    start_frame: int  # 10 Hz index, inclusive
+    end_frame: int  # exclusive
+    start: float  # seconds
+    end: float
+    text: str
+    confidence: float
+    frame_count: int
+
+
+@dataclass
+class PipelineResult:
+    captions: list[Caption]
+    crop_region: CropRegion
+    crop_source: str  # "suggested" | "given"
+    duration: float
+    extract: ExtractResult | None
+    crop_infer: CropInferResult
+    keys: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def frames_to_seconds(start: int, end: int, duration: float) -> tuple[float, float]:
+    """10 Hz interval → seconds. A caption first seen at sample s appeared somewhere in
+    ((s-1)/10, s/10]; the midpoint halves the worst-case error to 50 ms."""
+    s = 0.0 if start == 0 else (start - 0.5) / 10
+    e = (end - 0.5) / 10
+    if duration > 0:
+        e = min(e, duration)
+    return round(s, 3), round(max(e, s + 0.05), 3)
+
+
+def _similar(a: str, b: str) -> bool:
+    """Same caption read twice with OCR noise: edit distance within 20% of the longer text."""
+    if a == b:
+        return True
+    if not a or not b:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= 0.2 * max(len(a), len(b))
+
+
+def merge_captions(caps: list[Caption], max_gap_frames: int = 1) -> list[Caption]:
+    """Drop empty texts; join neighbours showing the same text (a split by background change)."""
+    out: list[Caption] = []
+    for c in caps:
+        if not c.text.strip():
+            continue
+        if out and c.start_frame - out[-1].end_frame <= max_gap_frames and _similar(out[-1].text, c.text):
+            p = out[-1]
+            keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
+            out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,
+                              max(p.confidence, c.confidence), p.frame_count + c.frame_count)
+        else:
+            out.append(c)
+    return out
+
+
+def run_video(
+    video_key: str,
+    tenant_id: str,
+    video_id: str,
+    crop_region: CropRegion | None = None,
+    *,
+    ctx: JobContext | None = None,
+) -> PipelineResult:
+    ctx = ctx or JobContext.from_env()
+    keys = VideoKeys(tenant_id, video_id)
+    timings: dict[str, float] = {}
+    t = time.monotonic()
+    extract = extract_frames_and_ocr(video_key, tenant_id, video_id, ctx=ctx)
+    timings["extract"] = time.monotonic() - t
+    source = "given"
+    if crop_region is None:
+        with open_db(ctx.storage, extract.layout_db_key) as conn:
+            row = conn.execute(
+                "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
+            ).fetchone()
+        crop_region = CropRegion(*row[:4])
+        source = "suggested" if row[4] != "default" else "default"
+    t = time.monotonic()
+    ci = crop_and_infer_caption_frame_extents(video_key, tenant_id, video_id, crop_region, ctx=ctx)
+    timings["crop_infer"] = time.monotonic() - t
+    with open_db(ctx.storage, ci.caption_frame_extents_db_key) as conn:
+        probs, meta = load_predictions(conn)
+    intervals = decode_intervals(probs)
+    t = time.monotonic()
+    caps = []
+    ctx.progress("caption-ocr", 0, len(intervals))
+    for n, iv in enumerate(intervals, 1):
+        r = generate_caption_ocr(ci.cropped_frames_prefix, iv.start, iv.end, ctx=ctx)
+        s, e = frames_to_seconds(iv.start, iv.end, extract.duration)
+        caps.append(Caption(iv.start, iv.end, s, e, r.ocr_text, r.confidence, r.frame_count))
+        ctx.progress("caption-ocr", n, len(intervals))
+    timings["caption_ocr"] = time.monotonic() - t
+    captions = merge_captions(caps)
+    if not captions:
+        raise NoCaptionsFound(
+            f"no captions found in crop region {crop_region.as_tuple()} ({source}); "
+            "check the region (--crop L,T,R,B) or the video"
+        )
+    publish_captions(ctx.storage, keys, captions, meta.get("model_version", "?"), ctx.ocr.name)
+    return PipelineResult(captions, crop_region, source, extract.duration, extract, ci,
+                          keys={"captions_db": keys.captions_db, "srt": keys.captions_srt,
+                                "vtt": keys.captions_vtt}, timings=timings)
+
+
+def cues(captions: list[Caption]) -> list[Cue]:
+    return [Cue(c.start, c.end, c.text) for c in captions]
+
+
+def publish_captions(storage, keys: VideoKeys, captions: list[Caption], model_version: str,
+                     ocr_engine: str) -> None:
+    srt = to_srt(cues(captions))
+    vtt = to_vtt(cues(captions))
+    with new_db(CAPTIONS_SCHEMA) as (conn, dbpath):
+        set_metadata(conn, model_version=model_version, ocr_engine=ocr_engine,
+                     frame_rate=10.0, created_at=time.time())
+        conn.executemany(
+            "INSERT INTO captions (start_frame_index, end_frame_index, start_time, end_time, text,"
+            " confidence, frame_count) VALUES (?,?,?,?,?,?,?)",
+            [(c.start_frame, c.end_frame, c.start, c.end, c.text, c.confidence, c.frame_count)
+             for c in captions])
+        # Subtitles first, database last: the database is the marker that a run completed.
+        storage.put_bytes(keys.captions_srt, srt.encode("utf-8"), "application/x-subrip")
+        storage.put_bytes(keys.captions_vtt, vtt.encode("utf-8"), "text/vtt")
+        publish_db(conn, dbpath, storage, keys.captions_db)

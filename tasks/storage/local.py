@@ -1,0 +1,87 @@
+"""LocalStorage: a directory with the same key layout as the bucket."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from typing import Iterator
+
+from ..errors import MissingObject
+from .base import Storage, check_key
+
+
+class LocalStorage(Storage):
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        os.makedirs(self.root, exist_ok=True)
+
+    def path(self, key: str) -> str:
+        return os.path.join(self.root, *check_key(key).split("/"))
+
+    def _atomic_write(self, key: str, writer) -> None:
+        dest = self.path(key)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        # Write beside the destination, then rename: a crash leaves no half-written object.
+        fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=os.path.dirname(dest))
+        try:
+            with os.fdopen(fd, "wb") as f:
+                writer(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def put_file(self, key, path, content_type=None) -> None:
+        def copy(f):
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, f, 1 << 20)
+
+        self._atomic_write(key, copy)
+
+    def put_bytes(self, key, data, content_type=None) -> None:
+        self._atomic_write(key, lambda f: f.write(data))
+
+    def get_file(self, key, path) -> None:
+        src = self.path(key)
+        if not os.path.isfile(src):
+            raise MissingObject(f"no object at {key}")
+        shutil.copyfile(src, path)
+
+    def get_bytes(self, key) -> bytes:
+        src = self.path(key)
+        if not os.path.isfile(src):
+            raise MissingObject(f"no object at {key}")
+        with open(src, "rb") as f:
+            return f.read()
+
+    @contextlib.contextmanager
+    def open_local(self, key: str, suffix: str = "") -> Iterator[str]:
+        path = self.path(key)
+        if not os.path.isfile(path):
+            raise MissingObject(f"no object at {key}")
+        yield path
+
+    def exists(self, key) -> bool:
+        return os.path.isfile(self.path(key))
+
+    def list(self, prefix) -> list[str]:
+        base = self.path(prefix.rstrip("/"))
+        out = []
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if name.startswith(".partial-"):
+                    continue
+                rel = os.path.relpath(os.path.join(dirpath, name), self.root)
+                out.append(rel.replace(os.sep, "/"))
+        return sorted(out)
+
+    def delete(self, key) -> None:
+        try:
+            os.unlink(self.path(key))
+        except FileNotFoundError:
+            pass

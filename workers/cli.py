@@ -1,0 +1,149 @@
+"""The ``captionacc`` command. ``captionacc run VIDEO --out DIR`` is the main job."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import logging
+import os
+import shutil
+import sys
+import time
+import uuid
+
+# Ids for videos processed from the command line: one fixed local tenant, a video id derived
+# from the file's content so reruns land in the same tree.
+LOCAL_TENANT = str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:local-tenant"))
+
+
+def video_id_for(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read(1 << 20))
+    h.update(str(os.path.getsize(path)).encode())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:video:" + h.hexdigest()))
+
+
+class _Bars:
+    """tqdm progress bars, one per long stage."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            for other in self.bars.values():  # one stage at a time: finish the previous bar
+                other.close()
+            bar = self.bars[stage] = tqdm(total=total, desc=f"{stage:>12}", unit="f", leave=True,
+                                          dynamic_ncols=True)
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from tasks.context import JobContext
+    from tasks.errors import InvalidVideo
+    from tasks.keys import VideoKeys
+    from tasks.pipeline import run_video
+    from tasks.storage import LocalStorage
+    from tasks.types import CropRegion
+
+    t0 = time.monotonic()
+    video = os.path.abspath(args.video)
+    if not os.path.isfile(video):
+        raise InvalidVideo(f"video file not found: {args.video}")
+    crop = None if args.crop in (None, "auto") else CropRegion.parse(args.crop)
+    out = os.path.abspath(args.out)
+    storage = LocalStorage(out)
+    keys = VideoKeys(LOCAL_TENANT, video_id_for(video))
+    dest = storage.path(keys.video)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    if not os.path.exists(dest):
+        try:
+            os.link(video, dest)  # no copy of a large file when it's on the same filesystem
+        except OSError:
+            shutil.copyfile(video, dest)
+    bars = _Bars(enabled=not args.quiet)
+    ctx = JobContext(storage=storage, ocr_name=args.ocr, lang=args.lang, device_name=args.device,
+                     predictor_name=args.model, progress=bars)
+    try:
+        result = run_video(keys.video, keys.tenant_id, keys.video_id, crop, ctx=ctx)
+    finally:
+        bars.close()
+        ctx.close()
+    for name, key in (("captions.srt", keys.captions_srt), ("captions.vtt", keys.captions_vtt)):
+        shutil.copyfile(storage.path(key), os.path.join(out, name))
+    with gzip.open(storage.path(keys.captions_db), "rb") as src, open(os.path.join(out, "captions.db"), "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    wall = time.monotonic() - t0
+    r = result.crop_region
+    print(
+        f"captions found: {len(result.captions)}\n"
+        f"video duration: {result.duration:.1f} s   wall time: {wall:.1f} s "
+        f"({result.duration / wall if wall else 0:.1f}x real time)\n"
+        f"crop region ({result.crop_source}): {r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}\n"
+        f"extents model: {ctx.predictor_name}   ocr: {args.ocr}\n"
+        f"wrote {os.path.join(out, 'captions.srt')}, captions.vtt, captions.db\n"
+        f"artefacts: {os.path.join(out, keys.client)} and {os.path.join(out, keys.server)}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="captionacc", description="Burned-in captions → timed caption text.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="process one video file end to end, locally")
+    run.add_argument("video", help="video file with burned-in captions")
+    run.add_argument("--out", required=True, help="output directory (captions + artefacts)")
+    run.add_argument("--crop", default="auto", help="'auto' (suggested from OCR) or L,T,R,B fractions")
+    run.add_argument("--lang", default=None, help="caption language hint, e.g. zh, en")
+    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    run.add_argument("--ocr", default="rapidocr", choices=["rapidocr", "google-vision"])
+    run.add_argument("--model", default="auto", choices=["auto", "learned", "classical"],
+                     help="caption-extents model (auto: learned when its weights ship)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=_cmd_run)
+    try:
+        from . import cli_ops  # Celery/Modal/Prefect commands, when those parts are installed
+    except ImportError:
+        cli_ops = None
+    if cli_ops is not None:
+        cli_ops.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from gpu_kernels.errors import BadInput, CaptionAccError
+
+    try:
+        return int(args.func(args) or 0)
+    except BadInput as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except CaptionAccError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
