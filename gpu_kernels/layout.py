@@ -45,7 +45,8 @@ def _default(n_frames: int) -> LayoutSuggestion:
 
 
 def suggest_layout(
-    boxes: Sequence[Box], n_frames: int, aspect: float, min_confidence: float = 0.5
+    boxes: Sequence[Box], n_frames: int, aspect: float, min_confidence: float = 0.5,
+    max_box_height: float = 0.2,
 ) -> LayoutSuggestion:
     """Suggest a crop region from the OCR boxes of ``n_frames`` sampled frames.
 
@@ -54,7 +55,10 @@ def suggest_layout(
     by vertical centre and each group scored by frames covered × centring × lowness × text
     variety; the winner's extent plus margins is the crop. ``aspect`` is width / height.
     """
-    good = [b for b in boxes if b.text.strip() and b.confidence >= min_confidence and b.bottom > b.top]
+    # A caption line is never a fifth of the frame tall: taller "boxes" are OCR hallucinations on
+    # scene texture and would bridge every group below.
+    good = [b for b in boxes if b.text.strip() and b.confidence >= min_confidence
+            and 0 < b.bottom - b.top <= max_box_height]
     if not good:
         return _default(n_frames)
     cy = np.array([(b.top + b.bottom) / 2 for b in good])
@@ -64,7 +68,7 @@ def suggest_layout(
     groups: list[list[int]] = [[int(order[0])]]
     for i in order[1:]:
         prev = groups[-1][-1]
-        tol = 0.5 * max(h[i], h[prev])
+        tol = 0.5 * min(h[i], h[prev])
         if cy[i] - cy[prev] <= tol:
             groups[-1].append(int(i))
         else:

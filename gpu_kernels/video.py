@@ -54,6 +54,8 @@ def _open(path: str | os.PathLike) -> "av.container.InputContainer":
     if not container.streams.video:
         container.close()
         raise InvalidVideo(f"no video stream in {path}")
+    # Frame-threaded decoding; must be set before the codec opens (first decode).
+    container.streams.video[0].thread_type = "AUTO"
     return container
 
 
@@ -100,7 +102,6 @@ def _frame_time(frame: "av.VideoFrame", fallback: Fraction) -> Fraction:
 
 def _decode_frames(container, stream, stats: DecodeStats, max_frames: int | None = None):
     """Decode packet by packet so one corrupt packet is counted and skipped, not fatal."""
-    stream.thread_type = "AUTO"
     n = 0
     for packet in container.demux(stream):
         try:
@@ -191,7 +192,6 @@ def sample_frames(
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         tb = Fraction(stream.time_base)
         frames: Iterator | None = None
         pending = None  # the first frame past the previous target, not yet consumed

@@ -15,15 +15,16 @@ _PREFIX_RE = re.compile(
 
 
 def validate_id(value: str, what: str = "id") -> str:
-    """Return the canonical lower-case form of a UUID, or raise :class:`InvalidId`."""
+    """Return ``value`` if it is a canonical lower-case UUID, or raise :class:`InvalidId`."""
     if not isinstance(value, str) or len(value) != 36:
         raise InvalidId(f"{what} must be a UUID string like 8-4-4-4-12 hex digits, got {value!r}")
     try:
         canonical = str(uuid.UUID(value))
     except ValueError as e:
         raise InvalidId(f"{what} is not a valid UUID: {value!r}") from e
-    if canonical != value.lower():
-        raise InvalidId(f"{what} is not in canonical UUID form: {value!r}")
+    # S3 keys are case-sensitive: one spelling per id, or one tenant could own two trees.
+    if canonical != value:
+        raise InvalidId(f"{what} must be a lower-case canonical UUID, got {value!r}")
     return canonical
 
 

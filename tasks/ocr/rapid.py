@@ -18,10 +18,10 @@ class RapidOcrEngine(OcrEngine):
         # PP-OCR's default recogniser reads Chinese and English together; ``lang`` is accepted
         # for interface parity with cloud engines.
         self.lang = lang
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "empty result" is not a warning for us
         # Without a max-side limit RapidOCR upscales thin caption strips and runs ~10x slower.
         self._engine = RapidOCR(
-            params={"Det.limit_type": "max", "Det.limit_side_len": max_side, "Global.log_level": "warning"}
+            params={"Det.limit_type": "max", "Det.limit_side_len": max_side, "Global.log_level": "error"}
         )
 
     def recognize(self, image: np.ndarray) -> list[OcrBox]:

@@ -84,6 +84,42 @@ class Storage(ABC):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+    def put_gzipped(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> None:
+        """Gzip a local file (e.g. a SQLite database) and store it under a ``.gz`` key."""
+        import gzip
+
+        if not key.endswith(".gz"):
+            raise ValueError(f"gzipped objects need a .gz key, got {key!r}")
+        d = tempfile.mkdtemp(prefix="captionacc-gz-")
+        try:
+            gz = os.path.join(d, "object.gz")
+            with open(path, "rb") as src, gzip.open(gz, "wb", compresslevel=6) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            self.put_file(key, gz, content_type or "application/gzip")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def get_gunzipped(self, key: str, path: str | os.PathLike) -> None:
+        """Fetch a ``.gz`` object and write its decompressed bytes to ``path`` (all or nothing);
+        raises :class:`CorruptData` when the object is not valid gzip."""
+        import gzip
+        import zlib
+
+        from ..errors import CorruptData
+
+        with self.open_local(key, ".gz") as gz:
+            fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=os.path.dirname(os.path.abspath(path)))
+            try:
+                with os.fdopen(fd, "wb") as dst, gzip.open(gz, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                os.replace(tmp, path)
+            except (OSError, EOFError, zlib.error) as e:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                if isinstance(e, (gzip.BadGzipFile, EOFError, zlib.error)):
+                    raise CorruptData(f"{key} is not a valid gzip file: {e}") from e
+                raise
+
     def delete_prefix(self, prefix: str) -> int:
         keys = self.list(prefix)
         for k in keys:

@@ -1,0 +1,90 @@
+"""Shared fixtures: generated clips with known captions, one OCR engine per test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared")
+
+TENANT = "5f0c6a4e-1b2c-4d3e-8f90-a1b2c3d4e5f6"
+VIDEO = "0d9b2f4c-7e6a-4b1d-9c8e-f0e1d2c3b4a5"
+
+# Clip with a short caption, back-to-back captions, Chinese text and a gap, over real footage.
+CAPTIONS_MIXED = [
+    (0.5, 1.8, "Hello there"),
+    (1.8, 3.0, "你好世界"),
+    (3.6, 4.0, "Go!"),
+    (4.6, 6.2, "The end is near"),
+]
+
+
+@pytest.fixture(scope="session")
+def clips_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def mixed_clip(clips_dir):
+    """(path, truth) of a 7 s 640x360 H.264 clip with B-frames and four known captions."""
+    from synth.clip import make_clip
+
+    path = str(clips_dir / "mixed.mp4")
+    truth = make_clip(path, CAPTIONS_MIXED, duration=7.0, seed=1)
+    return path, truth
+
+
+@pytest.fixture(scope="session")
+def ocr_engine():
+    from tasks.ocr import open_ocr
+
+    engine = open_ocr("rapidocr")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    from tasks.storage import LocalStorage
+
+    return LocalStorage(tmp_path / "bucket")
+
+
+@pytest.fixture
+def ctx(storage, ocr_engine):
+    """A job context on a fresh local bucket that reuses the session's OCR engine."""
+    from tasks.context import JobContext
+
+    c = JobContext(storage=storage, device_name="cpu")
+    c._ocr = ocr_engine
+    return c
+
+
+@pytest.fixture
+def uploaded(storage, mixed_clip):
+    """The mixed clip stored at its video key; returns (VideoKeys, truth)."""
+    from tasks.keys import VideoKeys
+
+    keys = VideoKeys(TENANT, VIDEO)
+    storage.put_file(keys.video, mixed_clip[0])
+    return keys, mixed_clip[1]
+
+
+def load_scorer():
+    """../shared/score.py, the product's caption scorer."""
+    import importlib.util
+
+    path = os.path.join(SHARED, "score.py")
+    if not os.path.exists(path):
+        pytest.skip("../shared/score.py is not beside the repository")
+    spec = importlib.util.spec_from_file_location("shared_score", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["shared_score"] = mod
+    spec.loader.exec_module(mod)
+    return mod

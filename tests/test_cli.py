@@ -1,0 +1,54 @@
+"""The captionacc command as a user runs it: a real subprocess, exit codes, one-line errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+CLI = [sys.executable, "-m", "workers.cli"]
+
+
+def _run(*args, cwd=REPO):
+    return subprocess.run(CLI + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_run_writes_captions_and_summary(tmp_path):
+    out = tmp_path / "out"
+    p = _run("run", os.path.join(REPO, "examples", "sample.mp4"), "--out", str(out), "-q", "--device", "cpu")
+    assert p.returncode == 0, p.stderr
+    assert "captions found: " in p.stdout and "wall time" in p.stdout
+    srt = (out / "captions.srt").read_text(encoding="utf-8")
+    assert "Welcome to CaptionAcc" in srt and "欢迎使用字幕提取" in srt
+    assert (out / "captions.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+    assert (out / "captions.db").stat().st_size > 0
+    # Intermediate artefacts kept in the storage key layout.
+    found = {os.path.relpath(os.path.join(d, f), out).split(os.sep, 1)[1] for d, _, fs in os.walk(out) for f in fs
+             if os.path.relpath(d, out) != "."}
+    assert any(k.startswith("client/videos/") and k.endswith("/layout.db.gz") for k in found)
+    assert any(k.startswith("server/videos/") and k.endswith("/raw-ocr.db.gz") for k in found)
+    assert any("/cropped_frames_v1/modulo_16/chunk_0000.webm" in k for k in found)
+
+
+@pytest.mark.parametrize(
+    "make, extra, message",
+    [
+        (lambda d: str(d / "nope.mp4"), [], "not found"),
+        (lambda d: (d / "x.mp4").write_bytes(os.urandom(3000)) and str(d / "x.mp4"), [], "not a readable video"),
+        (lambda d: (d / "t.mp4").write_bytes(open(os.path.join(REPO, "examples", "sample.mp4"), "rb").read()[:20000])
+         and str(d / "t.mp4"), [], "video"),
+        (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "0.1,0.9,0.9,1.2"], "outside [0, 1]"),
+        (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "0.5,0.8,0.5,0.9"], "empty or inverted"),
+        (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "a,b"], "L,T,R,B"),
+    ],
+)
+def test_bad_input_one_line_error_nonzero_exit(tmp_path, make, extra, message):
+    video = make(tmp_path)
+    out = tmp_path / "out"
+    p = _run("run", video, "--out", str(out), "-q", *extra)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], p.stderr
+    assert not (out / "captions.srt").exists()

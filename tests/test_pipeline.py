@@ -1,0 +1,100 @@
+"""End to end: generated clips and the shared real clip → captions against their truth."""
+
+import gzip
+import os
+import sqlite3
+
+import pytest
+
+from gpu_kernels.extents import available_predictors
+from tasks.keys import VideoKeys
+from tasks.pipeline import Caption, frames_to_seconds, merge_captions, run_video
+
+from .conftest import SHARED, TENANT, VIDEO, load_scorer
+
+EASY = [
+    (0.0, 1.5, "First caption"),
+    (1.5, 3.0, "第二句字幕"),  # back to back, no gap
+    (4.5, 6.0, "Same text"),
+    (6.5, 8.0, "Same text"),  # the same text shown again after a gap: two captions
+]
+
+
+def _run(ctx, path, crop=None):
+    keys = VideoKeys(TENANT, VIDEO)
+    ctx.storage.put_file(keys.video, path)
+    return keys, run_video(keys.video, TENANT, VIDEO, crop, ctx=ctx)
+
+
+def _score(truth, result):
+    scorer = load_scorer()
+    pred = [{"start": c.start, "end": c.end, "text": c.text} for c in result.captions]
+    return scorer.score(truth["captions"], pred)
+
+
+@pytest.fixture(scope="module")
+def easy_clip(tmp_path_factory):
+    from synth.clip import make_clip
+
+    path = str(tmp_path_factory.mktemp("easy") / "easy.mp4")
+    return path, make_clip(path, EASY, duration=8.5, background="synthetic", seed=3)
+
+
+def test_whole_video_on_generated_clip(ctx, easy_clip):
+    keys, result = _run(ctx, *easy_clip[:1])
+    truth = easy_clip[1]
+    assert [c.text for c in result.captions] == [c[2] for c in EASY]
+    for got, want in zip(result.captions, truth["captions"]):
+        assert abs(got.start - want["start"]) <= 0.1 and abs(got.end - want["end"]) <= 0.1
+        assert got.end_frame > got.start_frame
+    s = _score(truth, result)
+    assert s["recall"] == 1.0 and s["boundary_acc"] == 1.0 and s["cer"] == 0.0 and s["extra"] == 0
+    assert result.crop_source == "suggested"
+
+    srt = ctx.storage.get_bytes(keys.captions_srt).decode()
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:01,5") and "第二句字幕" in srt
+    vtt = ctx.storage.get_bytes(keys.captions_vtt).decode()
+    assert vtt.startswith("WEBVTT\n\n") and vtt.count(" --> ") == 4
+    db = os.path.join(os.path.dirname(ctx.storage.path(keys.captions_db)), "c.db")
+    with gzip.open(ctx.storage.path(keys.captions_db)) as src, open(db, "wb") as dst:
+        dst.write(src.read())
+    rows = sqlite3.connect(db).execute(
+        "SELECT start_frame_index, end_frame_index, text, confidence, frame_count FROM captions ORDER BY id").fetchall()
+    assert [r[2] for r in rows] == [c[2] for c in EASY]
+    assert all(0 < r[3] <= 1 and r[4] > 0 for r in rows)
+    assert rows[0][0] == 0 and rows[1][0] == rows[0][1]  # back to back in the 10 Hz index space
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(SHARED, "data", "rvo_2.mp4")), reason="../shared/data missing")
+def test_shared_real_clip_scores_perfectly(ctx):
+    import json
+
+    truth = json.load(open(os.path.join(SHARED, "data", "rvo_2.json"), encoding="utf-8"))
+    _, result = _run(ctx, os.path.join(SHARED, "data", "rvo_2.mp4"))
+    s = _score(truth, result)
+    assert s["recall"] == 1.0 and s["extra"] == 0 and s["boundary_acc"] == 1.0, s
+    assert s["cer"] <= 0.05, s
+
+
+@pytest.mark.skipif("learned" not in available_predictors(), reason="learned extents model not shipped")
+def test_hard_clip_with_short_caption_over_footage(ctx, mixed_clip):
+    """Busy real footage, a 0.4 s caption and back-to-back Latin/Chinese captions."""
+    path, truth = mixed_clip
+    _, result = _run(ctx, path)
+    s = _score(truth, result)
+    assert s["recall"] == 1.0 and s["extra"] == 0 and s["boundary_acc"] == 1.0, s
+
+
+def test_frames_to_seconds_uses_midpoints():
+    assert frames_to_seconds(0, 15, 10.0) == (0.0, 1.45)
+    assert frames_to_seconds(5, 12, 10.0) == (0.45, 1.15)
+    assert frames_to_seconds(90, 100, 9.7) == (8.95, 9.7)  # never past the end of the video
+
+
+def test_merge_joins_split_captions_and_drops_empties():
+    caps = [Caption(0, 10, 0, 1, "Hello world", 0.9, 10), Caption(10, 20, 1, 2, "Hello wor1d", 0.8, 10),
+            Caption(20, 25, 2, 2.5, "", 0.0, 5), Caption(30, 40, 3, 4, "Hello world", 0.9, 10),
+            Caption(40, 50, 4, 5, "Other", 0.9, 10)]
+    out = merge_captions(caps)
+    assert [(c.start_frame, c.end_frame, c.text) for c in out] == [
+        (0, 20, "Hello world"), (30, 40, "Hello world"), (40, 50, "Other")]

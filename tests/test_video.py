@@ -1,0 +1,93 @@
+import os
+import subprocess
+
+import av
+import numpy as np
+import pytest
+
+from gpu_kernels.crop import region_to_box
+from gpu_kernels.errors import InvalidCropRegion, InvalidVideo
+from gpu_kernels.video import DecodeStats, iter_frames_at_rate, probe, sample_frames, to_rgb
+
+
+def _index_clip(path, n=40, fps=24):
+    """Each frame shows its own number as a grey level, so tests can tell which frame came out."""
+    with av.open(path, "w") as out:
+        s = out.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        s.options = {"g": "12", "bf": "2", "crf": "10"}
+        for j in range(n):
+            img = np.full((48, 64, 3), 5 * j + 10, np.uint8)
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts = j
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
+def _which(frame):
+    return int(round((frame.mean() - 10) / 5))
+
+
+@pytest.fixture(scope="module")
+def index_clip(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("v") / "idx.mp4")
+    _index_clip(path)
+    return path
+
+
+def test_probe(index_clip):
+    info = probe(index_clip)
+    assert (info.width, info.height, info.codec) == (64, 48, "h264")
+    assert info.fps == pytest.approx(24)
+    assert info.duration == pytest.approx(40 / 24, abs=0.05)
+
+
+def test_dense_decoding_at_10hz_picks_the_frame_on_screen(index_clip):
+    stats = DecodeStats()
+    got = list(iter_frames_at_rate(index_clip, 10.0, to_rgb, stats))
+    # 40 frames at 24 fps last 1.6667 s: indices 0..16 (index 16 is t=1.6 < 1.6667).
+    assert [i for i, _ in got] == list(range(17))
+    for i, img in got:
+        # frame on screen at t = i/10 is floor(i/10 * 24)
+        assert _which(img) == int(np.floor(i / 10 * 24 + 1e-9)), i
+    assert stats.decoded == 40 and stats.emitted == 17 and stats.corrupt_packets == 0
+
+
+def test_sampled_decoding_seeks_to_each_time(index_clip):
+    got = list(sample_frames(index_clip, [0.0, 0.5, 1.0, 1.5], to_rgb, reseek_gap=0.0))
+    assert [t for t, _ in got] == [0.0, 0.5, 1.0, 1.5]
+    assert [_which(img) for _, img in got] == [0, 12, 24, 36]
+
+
+def test_crop_box_is_even_and_validated():
+    assert region_to_box(0.1, 0.8, 0.9, 0.95, 1920, 1080) == (192, 864, 1728, 1026)
+    for bad in [(-0.1, 0, 1, 1), (0, 0, 1.2, 1), (0.5, 0.1, 0.4, 0.2), (0.2, 0.5, 0.8, 0.5),
+                (0.5, 0.5, 0.5001, 0.6)]:
+        with pytest.raises(InvalidCropRegion):
+            region_to_box(*bad, 1920, 1080)
+
+
+def test_bad_files_raise_invalid_video(tmp_path, index_clip):
+    missing = tmp_path / "missing.mp4"
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(os.urandom(5000))
+    truncated = tmp_path / "truncated.mp4"
+    data = open(index_clip, "rb").read()
+    truncated.write_bytes(data[: len(data) // 3])
+    audio = tmp_path / "audio.m4a"
+    with av.open(str(audio), "w") as out:
+        s = out.add_stream("aac", rate=16000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate = 16000
+        for _ in range(5):
+            for p in s.encode(frame):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    for path in [missing, empty, garbage, truncated, audio]:
+        with pytest.raises(InvalidVideo):
+            probe(str(path))
