@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 from gpu_kernels.median import median_frame
 
-from .chunks import read_frames
+from .chunks import ChunkReader
 from .context import JobContext
 from .keys import parse_chunks_prefix
 from .ocr import join_lines
@@ -20,11 +22,20 @@ def generate_caption_ocr(
     *,
     ctx: JobContext | None = None,
 ) -> CaptionOcrResult:
+    return next(ocr_captions(chunks_prefix, [(start_frame, end_frame)], ctx=ctx))
+
+
+def ocr_captions(
+    chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None
+) -> Iterator[CaptionOcrResult]:
+    """OCR many captions of one video with one chunk reader: ranges in time order share
+    decoded chunks, so each chunk is read about once for the whole video."""
     keys, version = parse_chunks_prefix(chunks_prefix)
-    prefix = keys.cropped_frames(version)
     ctx = ctx or JobContext.from_env()
-    _indices, frames = read_frames(ctx.storage, prefix, start_frame, end_frame, want=MEDIAN_FRAMES)
-    med = median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES)
-    text, confidence = join_lines(ctx.ocr.recognize(med))
-    return CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4),
-                            frame_count=int(min(len(frames), MEDIAN_FRAMES)))
+    with ChunkReader(ctx.storage, keys.cropped_frames(version)) as reader:
+        for start, end in ranges:
+            _indices, frames = reader.frames(start, end, want=MEDIAN_FRAMES)
+            med = median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES)
+            text, confidence = join_lines(ctx.ocr.recognize(med))
+            yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4),
+                                   frame_count=int(min(len(frames), MEDIAN_FRAMES)))

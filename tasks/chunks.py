@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterable
@@ -183,36 +184,77 @@ def plan_chunks(manifest: dict, start: int, end: int, want: int) -> list[dict]:
     return chosen
 
 
-def read_frames(storage: Storage, prefix: str, start: int, end: int, want: int = 31
-                ) -> tuple[list[int], np.ndarray]:
-    """Frames with index in [start, end) from the fewest chunks that give ``want`` of them.
+class ChunkReader:
+    """Reads frames of one cropped-frames version; decoded chunks are kept in a small LRU so
+    consecutive captions that share a chunk decode it once, not once per caption."""
 
-    Returns (indices, (N, H, W, 3) uint8). Raises InvalidFrameRange, MissingObject, CorruptData.
-    """
+    def __init__(self, storage: Storage, prefix: str, cache_chunks: int = 6) -> None:
+        self.storage, self.prefix = storage, prefix.rstrip("/")
+        self.manifest = load_manifest(storage, self.prefix)
+        self.cache_chunks = cache_chunks
+        self._cache: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self.chunks_decoded = 0
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.manifest["frame_count"])
+
+    def _chunk(self, c: dict) -> list[np.ndarray]:
+        key = c["key"]
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        with self.storage.open_local(f"{self.prefix}/{key}", suffix=".webm") as path:
+            decoded = _decode_chunk(path, key)
+        if len(decoded) != len(c["frame_indices"]):
+            raise CorruptData(f"chunk {key} has {len(decoded)} frames, manifest says {len(c['frame_indices'])}")
+        self.chunks_decoded += 1
+        self._cache[key] = decoded
+        while len(self._cache) > self.cache_chunks:
+            self._cache.popitem(last=False)
+        return decoded
+
+    def frames(self, start: int, end: int, want: int = 31) -> tuple[list[int], np.ndarray]:
+        """Frames with index in [start, end) from the fewest chunks that give ``want`` of them.
+
+        Returns (indices, (N, H, W, 3) uint8). Raises InvalidFrameRange, MissingObject, CorruptData.
+        """
+        check_range(start, end, self.frame_count)
+        indices: list[int] = []
+        frames: list[np.ndarray] = []
+        for c in plan_chunks(self.manifest, start, end, want):
+            for i, img in zip(c["frame_indices"], self._chunk(c)):
+                if start <= i < end:
+                    indices.append(i)
+                    frames.append(img)
+        order = np.argsort(indices)
+        return [indices[k] for k in order], np.stack([frames[k] for k in order])
+
+    def close(self) -> None:
+        self._cache.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def check_range(start: int, end: int, frame_count: int) -> None:
     if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
         raise InvalidFrameRange(f"frame range must be integers, got {start!r}, {end!r}")
     if start < 0 or start >= end:
         raise InvalidFrameRange(f"empty or negative frame range [{start}, {end})")
-    manifest = load_manifest(storage, prefix)
-    if end > manifest["frame_count"]:
-        raise InvalidFrameRange(
-            f"frame range [{start}, {end}) ends past the video's {manifest['frame_count']} frames"
-        )
-    indices: list[int] = []
-    frames: list[np.ndarray] = []
-    for c in plan_chunks(manifest, start, end, want):
-        with storage.open_local(f"{prefix.rstrip('/')}/{c['key']}", suffix=".webm") as path:
-            decoded = _decode_chunk(path, c["key"])
-        if len(decoded) != len(c["frame_indices"]):
-            raise CorruptData(
-                f"chunk {c['key']} has {len(decoded)} frames, manifest says {len(c['frame_indices'])}"
-            )
-        for i, img in zip(c["frame_indices"], decoded):
-            if start <= i < end:
-                indices.append(i)
-                frames.append(img)
-    order = np.argsort(indices)
-    return [indices[k] for k in order], np.stack([frames[k] for k in order])
+    if end > frame_count:
+        raise InvalidFrameRange(f"frame range [{start}, {end}) ends past the video's {frame_count} frames")
+
+
+def read_frames(storage: Storage, prefix: str, start: int, end: int, want: int = 31
+                ) -> tuple[list[int], np.ndarray]:
+    """One-off read of frames in [start, end); see :meth:`ChunkReader.frames`."""
+    check_range(start, end, 1 << 62)  # cheap checks before any download
+    with ChunkReader(storage, prefix) as reader:
+        return reader.frames(start, end, want)
 
 
 def _decode_chunk(path: str, key: str) -> list[np.ndarray]:

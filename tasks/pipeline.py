@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from gpu_kernels.extents import Interval, decode_intervals
 
-from .caption_ocr import generate_caption_ocr
+from .caption_ocr import ocr_captions
 from .context import JobContext
 from .crop_infer import crop_and_infer_caption_frame_extents, load_predictions
 from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadata
@@ -124,8 +124,8 @@ def run_video(
     t = time.monotonic()
     caps = []
     ctx.progress("caption-ocr", 0, len(intervals))
-    for n, iv in enumerate(intervals, 1):
-        r = generate_caption_ocr(ci.cropped_frames_prefix, iv.start, iv.end, ctx=ctx)
+    results = ocr_captions(ci.cropped_frames_prefix, [(iv.start, iv.end) for iv in intervals], ctx=ctx)
+    for n, (iv, r) in enumerate(zip(intervals, results), 1):
         s, e = frames_to_seconds(iv.start, iv.end, extract.duration)
         caps.append(Caption(iv.start, iv.end, s, e, r.ocr_text, r.confidence, r.frame_count))
         ctx.progress("caption-ocr", n, len(intervals))

@@ -80,3 +80,15 @@ def test_read_frames_errors(storage):
     storage.put_bytes("p/cropped_frames_v1/manifest.json", b"{broken")
     with pytest.raises(CorruptData):
         load_manifest(storage, "p/cropped_frames_v1")
+
+
+def test_reader_decodes_each_chunk_once_for_a_whole_video(storage):
+    from tasks.chunks import ChunkReader
+
+    manifest = _write(storage, 600)
+    with ChunkReader(storage, "p/cropped_frames_v1") as reader:
+        for start in range(0, 600, 15):  # 40 consecutive 1.5 s captions
+            idx, frames = reader.frames(start, start + 15)
+            assert idx == sorted(idx) and all(start <= i < start + 15 for i in idx)
+            assert len(idx) == 15  # short captions need level 1 too: every frame
+        assert reader.chunks_decoded == len(manifest["chunks"])
