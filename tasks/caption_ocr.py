@@ -29,13 +29,26 @@ def ocr_captions(
     chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None
 ) -> Iterator[CaptionOcrResult]:
     """OCR many captions of one video with one chunk reader: ranges in time order share
-    decoded chunks, so each chunk is read about once for the whole video."""
+    decoded chunks, so each chunk is read about once for the whole video. Medians go to the
+    engine in batches (a cloud engine montages a batch into a few billed images)."""
     keys, version = parse_chunks_prefix(chunks_prefix)
     ctx = ctx or JobContext.from_env()
+    batch_size = max(1, getattr(ctx.ocr, "batch_size", 1))
+    pending: list[tuple[object, int]] = []
+
+    def flush() -> Iterator[CaptionOcrResult]:
+        results = ctx.ocr.recognize_batch([m for m, _ in pending])
+        for (_, n), boxes in zip(pending, results):
+            text, confidence = join_lines(boxes)
+            yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4), frame_count=n)
+        pending.clear()
+
     with ChunkReader(ctx.storage, keys.cropped_frames(version)) as reader:
         for start, end in ranges:
             _indices, frames = reader.frames(start, end, want=MEDIAN_FRAMES)
             med = median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES)
-            text, confidence = join_lines(ctx.ocr.recognize(med))
-            yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4),
-                                   frame_count=int(min(len(frames), MEDIAN_FRAMES)))
+            pending.append((med, int(min(len(frames), MEDIAN_FRAMES))))
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
+            yield from flush()

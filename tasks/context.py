@@ -6,7 +6,6 @@ process, not per task. Jobs called without one build it from the environment.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
@@ -42,13 +41,17 @@ class JobContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_env(cls, **overrides) -> "JobContext":
+    def from_env(cls, settings=None, **overrides) -> "JobContext":
+        """Build from :class:`tasks.settings.Settings` (environment + ``.env``)."""
+        from .settings import Settings
+
+        s = settings or Settings()
         kw = dict(
-            storage=open_storage(),
-            ocr_name=os.environ.get("CAPTIONACC_OCR", "rapidocr"),
-            lang=os.environ.get("CAPTIONACC_LANG") or None,
-            device_name=os.environ.get("CAPTIONACC_DEVICE") or None,
-            predictor_name=os.environ.get("CAPTIONACC_EXTENTS_MODEL", "auto"),
+            storage=open_storage(settings=s),
+            ocr_name=s.ocr,
+            lang=s.lang,
+            device_name=s.device,
+            predictor_name=s.extents_model,
         )
         kw.update(overrides)
         return cls(**kw)

@@ -76,13 +76,15 @@ def extract_frames_and_ocr(
                                             (b.y + b.height) / h, b.text, b.confidence))
             batch.clear()
 
+        # Cloud engines bill per image and montage many frames into one: give them bigger batches.
+        batch_size = getattr(ctx.ocr, "batch_size", OCR_BATCH)
         ctx.progress("extract", 0, len(times))
         for t, img in sample_frames(path, times, to_rgb, stats):
             idx = int(round(t * 10))
             storage.put_bytes(keys.full_frame(idx), _jpeg(img), "image/jpeg")
             storage.put_bytes(keys.thumbnail(idx), _jpeg(img, THUMBNAIL_WIDTH, 80), "image/jpeg")
             batch.append((idx, t, img))
-            if len(batch) >= OCR_BATCH:
+            if len(batch) >= batch_size:
                 flush()
             ctx.progress("extract", len(frame_rows) + len(batch), len(times))
         if batch:

@@ -76,11 +76,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             os.link(video, dest)  # no copy of a large file when it's on the same filesystem
         except OSError:
             shutil.copyfile(video, dest)
+    from tasks.settings import Settings
+
+    ocr_name = args.ocr or Settings().ocr
     bars = _Bars(enabled=not args.quiet)
-    ctx = JobContext(storage=storage, ocr_name=args.ocr, lang=args.lang, device_name=args.device,
+    ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=args.lang, device_name=args.device,
                      predictor_name=args.model, progress=bars)
     try:
         result = run_video(keys.video, keys.tenant_id, keys.video_id, crop, ctx=ctx)
+        model_version = ctx.predictor.model_version
     finally:
         bars.close()
         ctx.close()
@@ -95,7 +99,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"video duration: {result.duration:.1f} s   wall time: {wall:.1f} s "
         f"({result.duration / wall if wall else 0:.1f}x real time)\n"
         f"crop region ({result.crop_source}): {r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}\n"
-        f"extents model: {ctx.predictor_name}   ocr: {args.ocr}\n"
+        f"extents model: {model_version}   ocr: {ocr_name}\n"
         f"wrote {os.path.join(out, 'captions.srt')}, captions.vtt, captions.db\n"
         f"artefacts: {os.path.join(out, keys.client)} and {os.path.join(out, keys.server)}"
     )
@@ -112,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--crop", default="auto", help="'auto' (suggested from OCR) or L,T,R,B fractions")
     run.add_argument("--lang", default=None, help="caption language hint, e.g. zh, en")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    run.add_argument("--ocr", default="rapidocr", choices=["rapidocr", "google-vision"])
+    run.add_argument("--ocr", default=None, choices=["rapidocr", "google-vision"],
+                     help="OCR engine (default: CAPTIONACC_OCR, else rapidocr)")
     run.add_argument("--model", default="auto", choices=["auto", "learned", "classical"],
                      help="caption-extents model (auto: learned when its weights ship)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

@@ -1,0 +1,151 @@
+"""One settings object for every layer above ``gpu_kernels``, read from the environment and ``.env``.
+
+Nothing is read at import time: call :func:`load_settings` (or ``Settings()``) where a process
+starts. Names follow the deployment's secrets: the Modal secret ``wasabi`` provides the
+``WASABI_*`` variables, ``google-vision`` provides ``GOOGLE_APPLICATION_CREDENTIALS_JSON``.
+Everything else is ``CAPTIONACC_*``. ``deploy/env.template`` documents every variable.
+
+Secrets are :class:`pydantic.SecretStr`: ``repr``/``str``/logging show ``**********``; call
+``.get_secret_value()`` only where the value is handed to a client.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+StorageKind = Literal["local", "s3"]
+OcrName = Literal["rapidocr", "google-vision"]
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+def wasabi_endpoint(region: str) -> str:
+    """Wasabi's S3 endpoint for a region (``us-east-1`` → ``https://s3.us-east-1.wasabisys.com``)."""
+    return f"https://s3.{region}.wasabisys.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # Keyword overrides may use field names; the prefix keeps field names from matching
+        # unrelated variables (``lang`` must never read the locale's ``LANG``).
+        populate_by_name=True,
+        env_prefix="CAPTIONACC_",
+        frozen=True,
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    storage: StorageKind = Field("local", validation_alias=_env("CAPTIONACC_STORAGE"))
+    storage_root: str = Field("./captionacc-data", validation_alias=_env("CAPTIONACC_STORAGE_ROOT"))
+    wasabi_access_key: Optional[str] = Field(None, validation_alias=_env("WASABI_ACCESS_KEY"))
+    wasabi_secret_key: Optional[SecretStr] = Field(None, validation_alias=_env("WASABI_SECRET_KEY"))
+    wasabi_bucket: Optional[str] = Field(None, validation_alias=_env("WASABI_BUCKET"))
+    wasabi_region: str = Field("us-east-1", validation_alias=_env("WASABI_REGION"))
+    # Unset: Wasabi's endpoint for WASABI_REGION. Set it for SeaweedFS, MinIO or AWS.
+    s3_endpoint_url: Optional[str] = Field(None, validation_alias=_env("S3_ENDPOINT_URL"))
+    s3_multipart_threshold_mb: int = Field(
+        16, ge=5, validation_alias=_env("CAPTIONACC_S3_MULTIPART_THRESHOLD_MB")
+    )
+    s3_multipart_chunk_mb: int = Field(16, ge=5, validation_alias=_env("CAPTIONACC_S3_MULTIPART_CHUNK_MB"))
+    s3_max_attempts: int = Field(8, ge=1, validation_alias=_env("CAPTIONACC_S3_MAX_ATTEMPTS"))
+
+    # --- OCR -----------------------------------------------------------------------------
+    ocr: OcrName = Field("rapidocr", validation_alias=_env("CAPTIONACC_OCR"))
+    lang: Optional[str] = Field(None, validation_alias=_env("CAPTIONACC_LANG"))
+    # Comma-separated BCP-47 codes; empty means "let Vision detect the language".
+    vision_language_hints: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["zh-Hans"], validation_alias=_env("CAPTIONACC_VISION_LANGUAGE_HINTS")
+    )
+    # host[:port] or a URL; unset = vision.googleapis.com. Tests point it at a local stub.
+    vision_endpoint: Optional[str] = Field(None, validation_alias=_env("CAPTIONACC_VISION_ENDPOINT"))
+    google_credentials_json: Optional[SecretStr] = Field(
+        None, validation_alias=_env("GOOGLE_APPLICATION_CREDENTIALS_JSON")
+    )
+    google_credentials_file: Optional[str] = Field(
+        None, validation_alias=_env("GOOGLE_APPLICATION_CREDENTIALS")
+    )
+    vision_timeout_s: float = Field(120.0, gt=0, validation_alias=_env("CAPTIONACC_VISION_TIMEOUT_S"))
+    vision_max_attempts: int = Field(5, ge=1, validation_alias=_env("CAPTIONACC_VISION_MAX_ATTEMPTS"))
+    vision_jpeg_quality: int = Field(92, ge=50, le=100, validation_alias=_env("CAPTIONACC_VISION_JPEG_QUALITY"))
+    # 0 = only Vision's own limits bound a montage; set a cap if quality drops on tall stacks.
+    vision_max_frames_per_montage: int = Field(
+        0, ge=0, validation_alias=_env("CAPTIONACC_VISION_MAX_FRAMES_PER_MONTAGE")
+    )
+
+    # --- compute -------------------------------------------------------------------------
+    device: Optional[str] = Field(None, validation_alias=_env("CAPTIONACC_DEVICE"))
+    extents_model: str = Field("auto", validation_alias=_env("CAPTIONACC_EXTENTS_MODEL"))
+
+    # --- services and dispatch -----------------------------------------------------------
+    redis_url: str = Field("redis://localhost:6379/0", validation_alias=_env("CAPTIONACC_REDIS_URL", "REDIS_URL"))
+    database_url: str = Field(
+        "sqlite:///captionacc.db", validation_alias=_env("CAPTIONACC_DATABASE_URL", "DATABASE_URL")
+    )
+    backend: Literal["auto", "celery", "modal"] = Field("auto", validation_alias=_env("CAPTIONACC_BACKEND"))
+    modal_app_name: str = Field("captionacc-workers", validation_alias=_env("CAPTIONACC_MODAL_APP"))
+    # Spend cap for Modal per calendar month; once spent the dispatcher uses Celery.
+    modal_budget_usd: float = Field(100.0, ge=0, validation_alias=_env("CAPTIONACC_MODAL_BUDGET_USD"))
+
+    @field_validator("vision_language_hints", mode="before")
+    @classmethod
+    def _split_hints(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @field_validator(
+        "wasabi_access_key", "wasabi_bucket", "s3_endpoint_url", "vision_endpoint", "google_credentials_file",
+        "lang", "device", mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("wasabi_secret_key", "google_credentials_json", mode="before")
+    @classmethod
+    def _blank_secret_is_none(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("storage", "ocr", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    # --- derived -------------------------------------------------------------------------
+    @property
+    def s3_endpoint(self) -> str:
+        return self.s3_endpoint_url or wasabi_endpoint(self.wasabi_region)
+
+    def s3_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`tasks.storage.s3.S3Storage`."""
+        if not self.wasabi_bucket:
+            raise ValueError("S3 storage needs WASABI_BUCKET")
+        return dict(
+            bucket=self.wasabi_bucket,
+            endpoint_url=self.s3_endpoint,
+            access_key=self.wasabi_access_key,
+            secret_key=self.wasabi_secret_key.get_secret_value() if self.wasabi_secret_key else None,
+            region=self.wasabi_region,
+            multipart_threshold=self.s3_multipart_threshold_mb * 1024 * 1024,
+            multipart_chunksize=self.s3_multipart_chunk_mb * 1024 * 1024,
+            max_attempts=self.s3_max_attempts,
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """Everything, safe to log: secrets masked, the credentials JSON reduced to set/unset."""
+        out = self.model_dump()
+        for k in ("wasabi_secret_key", "google_credentials_json"):
+            out[k] = "**********" if out[k] is not None else None
+        return out
+
+
+def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
+    """Read the environment (and ``env_file`` if it exists); keyword overrides win over both."""
+    return Settings(_env_file=env_file, **overrides)
