@@ -40,12 +40,22 @@ def footage_paths() -> list[str]:
     return sorted(p for p in glob.glob(os.path.join(base, "*.mp4")) if os.path.getsize(p) > 100_000)
 
 
-def _footage_frames(path: str, width: int, height: int) -> Iterator[np.ndarray]:
-    """Loop a footage file forever, resized to (height, width)."""
+def _footage_frames(path: str, width: int, height: int, pool_bytes: int = 400 << 20) -> Iterator[np.ndarray]:
+    """Footage resized to (height, width), played forward then backward, forever.
+
+    The first frames that fit in ``pool_bytes`` are decoded and resized once, so long clips
+    cost encoding only; the ping-pong keeps the motion continuous (no jump cut at the loop).
+    """
+    limit = max(2, pool_bytes // (width * height * 3))
+    pool: list[np.ndarray] = []
+    with av.open(path) as c:
+        for f in c.decode(video=0):
+            pool.append(f.reformat(width=width, height=height, format="rgb24").to_ndarray())
+            if len(pool) >= limit:
+                break
+    cycle = pool + pool[-2:0:-1]
     while True:
-        with av.open(path) as c:
-            for f in c.decode(video=0):
-                yield f.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        yield from cycle
 
 
 def _synthetic_frames(width: int, height: int, seed: int) -> Iterator[np.ndarray]:
@@ -75,9 +85,10 @@ class CaptionRenderer:
         self.size = max(10, int(height * size_frac))
         self.bottom = int(height * bottom_frac)
         self.fill, self.stroke = fill, stroke
-        self._cache: dict[str, tuple[Image.Image, Image.Image]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
 
-    def _layer(self, text: str) -> tuple[Image.Image, Image.Image]:
+    def _layer(self, text: str) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
+        """(top-left, RGB, alpha in [0, 1]) of the text's bounding box, rendered once per text."""
         if text not in self._cache:
             font = ImageFont.truetype(font_for(text), self.size)
             stroke_w = max(1, self.size // 12)
@@ -92,14 +103,18 @@ class CaptionRenderer:
                 draw.text((x, y), line, font=font, fill=self.fill + (255,), stroke_width=stroke_w,
                           stroke_fill=self.stroke + (255,))
                 y += line_h
-            self._cache[text] = (layer, layer.split()[3])
+            x0, y0, x1, y1 = layer.getbbox() or (0, 0, 1, 1)
+            rgba = np.asarray(layer.crop((x0, y0, x1, y1)), dtype=np.float32)
+            self._cache[text] = ((x0, y0), rgba[..., :3], rgba[..., 3:] / 255.0)
         return self._cache[text]
 
     def draw(self, frame: np.ndarray, text: str) -> np.ndarray:
-        layer, alpha = self._layer(text)
-        img = Image.fromarray(frame)
-        img.paste(layer, (0, 0), alpha)
-        return np.asarray(img)
+        (x0, y0), rgb, alpha = self._layer(text)
+        out = frame.copy()
+        h, w = alpha.shape[:2]
+        region = out[y0 : y0 + h, x0 : x0 + w].astype(np.float32)
+        out[y0 : y0 + h, x0 : x0 + w] = (rgb * alpha + region * (1 - alpha) + 0.5).astype(np.uint8)
+        return out
 
 
 def snap(captions: Sequence[Caption], fps: Fraction) -> list[Caption]:
@@ -124,6 +139,7 @@ def make_clip(
     gop_seconds: float = 2.0,
     bframes: int = 2,
     crf: int = 23,
+    preset: str = "veryfast",
     truth_path: str | None = None,
 ) -> dict:
     """Write an H.264 MP4 with ``captions`` burned in; return (and optionally save) the truth.
@@ -144,7 +160,7 @@ def make_clip(
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"g": str(max(1, int(gop_seconds * fps))), "bf": str(bframes),
-                          "crf": str(crf), "preset": "veryfast"}
+                          "crf": str(crf), "preset": preset}
         for j in range(n_frames):
             t = Fraction(j) / fps
             img = next(frames)

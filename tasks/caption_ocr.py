@@ -12,7 +12,7 @@ from .keys import parse_chunks_prefix
 from .ocr import join_lines
 from .types import CaptionOcrResult
 
-MEDIAN_FRAMES = 31  # enough frames for a stable median; more only costs decoding
+MEDIAN_FRAMES = 15  # enough frames for a stable median; more only costs decoding
 
 
 def generate_caption_ocr(

@@ -27,8 +27,9 @@ LEVELS = (16, 4, 1)
 CHUNK_SPAN = 32  # chunk k of level M spans 32·M frame indices
 MANIFEST_FORMAT = 1
 
+# Realtime VP9: small crops encode at hundreds of fps; two threads per encoder help ~15%.
 VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "32", "b": "0",
-               "lag-in-frames": "0"}
+               "lag-in-frames": "0", "threads": "2"}
 
 
 def level_of(i: int) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 
 from gpu_kernels.crop import region_to_box
 from gpu_kernels.extents import CLASSES, PairProbs
+from gpu_kernels.stream import Sink, threaded
 from gpu_kernels.video import DecodeStats, crop_transform, iter_frames_at_rate, probe
 
 from .chunks import ChunkWriter
@@ -94,11 +95,16 @@ def crop_and_infer_caption_frame_extents(
         expected = max(1, int(info.duration * 10))
         try:
             ctx.progress("crop+infer", 0, expected)
-            for idx, crop in iter_frames_at_rate(path, frame_rate, crop_transform(box), stats):
-                writer.add(idx, crop)
-                pairs.add(crop)
-                if idx % 50 == 0:
-                    ctx.progress("crop+infer", idx, expected)
+            # Three stages overlap: decode + crop in one thread, VP9 encoding in another,
+            # inference here. Bounded queues keep memory flat whatever the video's length.
+            frames = threaded(iter_frames_at_rate(path, frame_rate, crop_transform(box), stats),
+                              maxsize=64, name="decode")
+            with Sink(lambda item: writer.add(*item), maxsize=64, name="vp9") as encoder:
+                for idx, crop in frames:
+                    encoder.put((idx, crop))
+                    pairs.add(crop)
+                    if idx % 50 == 0:
+                        ctx.progress("crop+infer", idx, expected)
             probs = pairs.finish()
             n = writer.frame_count
             if n == 0:

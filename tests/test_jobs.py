@@ -108,7 +108,7 @@ def test_generate_caption_ocr_reads_the_caption(ctx, uploaded):
     keys, truth = uploaded
     r = crop_and_infer_caption_frame_extents(keys.video, TENANT, VIDEO, BAND, ctx=ctx)
     hello = generate_caption_ocr(r.cropped_frames_prefix, 6, 18, ctx=ctx)
-    assert hello.ocr_text == "Hello there" and 0.5 < hello.confidence <= 1 and hello.frame_count == 12
+    assert hello.ocr_text == "Hello there" and 0.5 < hello.confidence <= 1 and hello.frame_count == 12  # all 12 frames of the caption (≤ 15)
     zh = generate_caption_ocr(r.cropped_frames_prefix, 19, 30, ctx=ctx)
     assert zh.ocr_text == "你好世界"
     empty = generate_caption_ocr(r.cropped_frames_prefix, 63, 70, ctx=ctx)

@@ -45,7 +45,8 @@ class ClassicalChangeDetector(PairPredictor):
         if n < 2:
             return PairProbs.concat([])
         with torch.no_grad():
-            m = self._edges(frames).flatten(1)  # (N, D) in {0, 1}
+            # Sub-batches: float copies of full-width crops would otherwise cost GBs per batch.
+            m = torch.cat([self._edges(frames[i : i + 32]).flatten(1) for i in range(0, n, 32)])  # (N, D)
             density = m.mean(1)  # (N,)
             inter = (m[:-1] * m[1:]).sum(1)
             union = torch.maximum(m[:-1], m[1:]).sum(1).clamp(min=1)

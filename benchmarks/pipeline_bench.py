@@ -1,0 +1,166 @@
+"""Speed benchmark: each job and the whole pipeline against the decode-only floor.
+
+For each generated clip (H.264 High, B-frames, 2-s GOPs, captions every ~3 s over real footage)
+it prints wall time, real-time factor, peak RSS and the ratio to decode-only time of the same
+file measured in the same run; then model pairs/s and VP9 encode fps. A JSON record goes to
+benchmarks/results/ so runs can be compared over time. Not a test: figures depend on the machine.
+
+    .venv/bin/python benchmarks/pipeline_bench.py            # 720p+1080p x 1, 5, 10 min
+    .venv/bin/python benchmarks/pipeline_bench.py --quick    # 720p x 1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+CACHE = os.path.join(HERE, ".cache")
+
+
+def clip_captions(minutes: float) -> list[tuple[float, float, str]]:
+    caps, t, i = [], 0.8, 0
+    while t + 2.5 < minutes * 60:
+        dur = 0.4 if i % 7 == 3 else 2.0 + (i % 3) * 0.4  # some short captions among normal ones
+        text = f"Line {i} of the talk" if i % 2 else f"第{i}句字幕内容"
+        caps.append((round(t, 2), round(t + dur, 2), text))
+        t += dur + (0.0 if i % 5 == 1 else 0.6)  # some back-to-back captions
+        i += 1
+    return caps
+
+
+def make(size: str, minutes: float) -> tuple[str, str]:
+    from synth.clip import make_clip
+
+    os.makedirs(CACHE, exist_ok=True)
+    path = os.path.join(CACHE, f"bench_{size}_{minutes:g}min.mp4")
+    truth = path[:-4] + ".json"
+    if not (os.path.exists(path) and os.path.exists(truth)):
+        w, h = SIZES[size]
+        t = time.perf_counter()
+        make_clip(path + ".tmp.mp4", clip_captions(minutes), duration=minutes * 60, width=w, height=h,
+                  fps=30, seed=0, preset="superfast", truth_path=truth)
+        os.replace(path + ".tmp.mp4", path)
+        print(f"  generated {os.path.basename(path)} in {time.perf_counter() - t:.0f} s", flush=True)
+    return path, truth
+
+
+def job(stage: str, video: str, workdir: str, model: str) -> dict:
+    out = subprocess.run([sys.executable, os.path.join(HERE, "_job.py"), stage, video, workdir, "--model", model],
+                         capture_output=True, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise RuntimeError(f"{stage} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def score(truth: str, srt: str) -> dict:
+    shared = os.path.join(os.path.dirname(REPO), "shared", "score.py")
+    if not os.path.exists(shared):
+        return {}
+    out = subprocess.run([sys.executable, shared, truth, srt], capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 else {}
+
+
+def model_speed() -> dict:
+    import numpy as np
+    import torch
+
+    from gpu_kernels.extents import available_predictors, get_predictor
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, size=(257, 140, 1280, 3), dtype=np.uint8)
+    out = {}
+    for name in available_predictors():
+        p = get_predictor(name, torch.device("cpu"))
+        p.predict(frames[:33])  # warm up
+        t = time.perf_counter()
+        reps = 4
+        for _ in range(reps):
+            p.predict(frames)
+        out[name] = round(reps * 256 / (time.perf_counter() - t), 1)
+    return out
+
+
+def vp9_speed() -> float:
+    import av
+    import numpy as np
+
+    from tasks.chunks import ChunkWriter
+
+    video, _ = make("720p", 1)
+    with av.open(video) as c:
+        crops = [f.to_ndarray(format="rgb24")[518:706] for _, f in zip(range(120), c.decode(video=0))]
+    w = ChunkWriter(1280, 188, lambda rel, local: None)
+    t = time.perf_counter()
+    for i in range(600):
+        w.add(i, crops[i % len(crops)])
+    w.finish()
+    return round(600 / (time.perf_counter() - t), 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="720p x 1 min only")
+    ap.add_argument("--sizes", default="720p,1080p")
+    ap.add_argument("--minutes", default="1,5,10")
+    ap.add_argument("--model", default="auto", help="extents model for the jobs")
+    a = ap.parse_args()
+    sizes = ["720p"] if a.quick else a.sizes.split(",")
+    minutes = [1.0] if a.quick else [float(m) for m in a.minutes.split(",")]
+
+    record = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(), "machine": platform.machine(),
+              "cpus": os.cpu_count(), "python": platform.python_version(), "model": a.model,
+              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                       cwd=REPO).stdout.strip(), "clips": []}
+    print(f"{'clip':<16}{'stage':<13}{'wall s':>8}{'x real':>8}{'/decode':>9}{'RSS MB':>8}")
+    for size in sizes:
+        for m in minutes:
+            video, truth = make(size, m)
+            work = tempfile.mkdtemp(prefix="captionacc-bench-")
+            try:
+                rows = {"decode": job("decode", video, work, a.model)}
+                for stage in ("extract", "crop_infer", "caption_ocr"):
+                    rows[stage] = job(stage, video, work, a.model)
+                shutil.rmtree(work)
+                work = tempfile.mkdtemp(prefix="captionacc-bench-")
+                rows["pipeline"] = job("pipeline", video, work, a.model)
+                rows["pipeline"]["score"] = score(truth, rows["pipeline"]["srt"])
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            dec = rows["decode"]["wall_s"]
+            for stage, r in rows.items():
+                r["realtime_x"] = round(m * 60 / r["wall_s"], 2)
+                r["ratio_to_decode"] = round(r["wall_s"] / dec, 2)
+                print(f"{size + ' ' + format(m, 'g') + 'min':<16}{stage:<13}{r['wall_s']:>8.1f}{r['realtime_x']:>8.1f}"
+                      f"{r['ratio_to_decode']:>9.2f}{r['peak_rss_mb']:>8.0f}", flush=True)
+            s = rows["pipeline"].get("score", {})
+            if s:
+                print(f"{'':<16}score: recall {s['recall']} boundary {s['boundary_acc']} cer {s['cer']} "
+                      f"extra {s['extra']} of {s['n_gt']}", flush=True)
+            record["clips"].append({"size": size, "minutes": m, "stages": rows})
+    record["model_pairs_per_s"] = model_speed()
+    record["vp9_encode_fps"] = vp9_speed()
+    print(f"model pairs/s (forward+backward, batch 256, 1280x140 crops): {record['model_pairs_per_s']}")
+    print(f"VP9 encode fps (1280x188 crops, chunked): {record['vp9_encode_fps']}")
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    path = os.path.join(HERE, "results", f"pipeline_{time.strftime('%Y%m%dT%H%M%S')}.json")
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2)
+    print(f"record: {os.path.relpath(path, REPO)}")
+
+
+if __name__ == "__main__":
+    main()
