@@ -93,6 +93,22 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1) -> list[Caption
     return out
 
 
+def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
+    """(crop region, "suggested" | "default") from ``layout_config`` of a layout.db."""
+    with open_db(storage, layout_db_key) as conn:
+        row = conn.execute(
+            "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
+        ).fetchone()
+    return CropRegion(*row[:4]), ("suggested" if row[4] != "default" else "default")
+
+
+def caption_intervals(storage, caption_frame_extents_db_key: str) -> tuple[list[Interval], dict]:
+    """Caption intervals decoded from stored pair predictions, and the run's metadata."""
+    with open_db(storage, caption_frame_extents_db_key) as conn:
+        probs, meta = load_predictions(conn)
+    return decode_intervals(probs), meta
+
+
 def run_video(
     video_key: str,
     tenant_id: str,
@@ -109,18 +125,11 @@ def run_video(
     timings["extract"] = time.monotonic() - t
     source = "given"
     if crop_region is None:
-        with open_db(ctx.storage, extract.layout_db_key) as conn:
-            row = conn.execute(
-                "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
-            ).fetchone()
-        crop_region = CropRegion(*row[:4])
-        source = "suggested" if row[4] != "default" else "default"
+        crop_region, source = suggested_crop(ctx.storage, extract.layout_db_key)
     t = time.monotonic()
     ci = crop_and_infer_caption_frame_extents(video_key, tenant_id, video_id, crop_region, ctx=ctx)
     timings["crop_infer"] = time.monotonic() - t
-    with open_db(ctx.storage, ci.caption_frame_extents_db_key) as conn:
-        probs, meta = load_predictions(conn)
-    intervals = decode_intervals(probs)
+    intervals, meta = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key)
     t = time.monotonic()
     caps = []
     ctx.progress("caption-ocr", 0, len(intervals))

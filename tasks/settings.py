@@ -88,10 +88,12 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///captionacc.db", validation_alias=_env("CAPTIONACC_DATABASE_URL", "DATABASE_URL")
     )
-    backend: Literal["auto", "celery", "modal"] = Field("auto", validation_alias=_env("CAPTIONACC_BACKEND"))
-    modal_app_name: str = Field("captionacc-workers", validation_alias=_env("CAPTIONACC_MODAL_APP"))
-    # Spend cap for Modal per calendar month; once spent the dispatcher uses Celery.
-    modal_budget_usd: float = Field(100.0, ge=0, validation_alias=_env("CAPTIONACC_MODAL_BUDGET_USD"))
+    backend: Literal["auto", "celery", "modal", "local"] = Field("auto", validation_alias=_env("CAPTIONACC_BACKEND"))
+    modal_app_name: str = Field("captionacc-processing", validation_alias=_env("CAPTIONACC_MODAL_APP"))
+    # Modal spend cap per UTC day; once spent the dispatcher sends jobs to Celery.
+    modal_daily_budget_usd: float = Field(
+        20.0, ge=0, validation_alias=_env("CAPTIONACC_MODAL_DAILY_BUDGET_USD")
+    )
 
     @field_validator("vision_language_hints", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ ALL_VARS = [
     "WASABI_REGION", "S3_ENDPOINT_URL", "CAPTIONACC_OCR", "CAPTIONACC_LANG", "CAPTIONACC_VISION_LANGUAGE_HINTS",
     "CAPTIONACC_VISION_ENDPOINT", "GOOGLE_APPLICATION_CREDENTIALS_JSON", "GOOGLE_APPLICATION_CREDENTIALS",
     "CAPTIONACC_DEVICE", "CAPTIONACC_EXTENTS_MODEL", "CAPTIONACC_REDIS_URL", "REDIS_URL",
-    "CAPTIONACC_DATABASE_URL", "DATABASE_URL", "CAPTIONACC_MODAL_BUDGET_USD", "CAPTIONACC_BACKEND",
+    "CAPTIONACC_DATABASE_URL", "DATABASE_URL", "CAPTIONACC_MODAL_DAILY_BUDGET_USD", "CAPTIONACC_BACKEND",
 ]
 
 
@@ -36,7 +36,7 @@ def test_defaults():
     assert s.vision_language_hints == ["zh-Hans"]
     assert s.wasabi_region == "us-east-1" and s.s3_endpoint == "https://s3.us-east-1.wasabisys.com"
     assert s.google_credentials_json is None and s.vision_endpoint is None
-    assert s.modal_budget_usd > 0 and s.backend == "auto"
+    assert s.modal_daily_budget_usd > 0 and s.backend == "auto"
 
 
 def test_environment_and_seed_secret_names(monkeypatch):
@@ -45,7 +45,7 @@ def test_environment_and_seed_secret_names(monkeypatch):
         "WASABI_BUCKET": "caption-acc-prod", "WASABI_REGION": "eu-central-1", "S3_ENDPOINT_URL": "",
         "CAPTIONACC_OCR": "google-vision", "CAPTIONACC_VISION_LANGUAGE_HINTS": "zh-Hant, en",
         "GOOGLE_APPLICATION_CREDENTIALS_JSON": '{"type":"service_account","private_key":"PRIVATE-xyz"}',
-        "REDIS_URL": "redis://redis:6379/1", "CAPTIONACC_MODAL_BUDGET_USD": "12.5",
+        "REDIS_URL": "redis://redis:6379/1", "CAPTIONACC_MODAL_DAILY_BUDGET_USD": "12.5",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -55,7 +55,7 @@ def test_environment_and_seed_secret_names(monkeypatch):
     assert s.s3_endpoint_url is None and s.s3_endpoint == "https://s3.eu-central-1.wasabisys.com"
     kw = s.s3_kwargs()
     assert kw["bucket"] == "caption-acc-prod" and kw["secret_key"] == "SK-very-secret"
-    assert s.redis_url == "redis://redis:6379/1" and s.modal_budget_usd == 12.5
+    assert s.redis_url == "redis://redis:6379/1" and s.modal_daily_budget_usd == 12.5
     shown = " ".join([repr(s), str(s), str(s.redacted()), s.model_dump_json()])
     assert "SK-very-secret" not in shown and "PRIVATE-xyz" not in shown
 

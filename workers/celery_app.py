@@ -1,0 +1,148 @@
+"""The Celery app: Redis broker and result backend, one queue per GPU class.
+
+``celery -A workers.celery_app worker -Q gpu-t4`` finds ``app`` here. Creating the app connects to
+nothing and reads no configuration: settings are read from the environment the first time the
+app is configured (``on_configure``), i.e. when a worker starts or a task is first sent.
+
+Configuration (environment):
+  CAPTIONACC_REDIS_URL / CELERY_BROKER_URL   broker (default redis://127.0.0.1:6379/0)
+  CELERY_RESULT_BACKEND                      results (default: the broker URL)
+  CAPTIONACC_BROKER_VISIBILITY_TIMEOUT       seconds before an unacked job is redelivered
+                                             (default 7200: longer than the longest job, 3600 s)
+  CAPTIONACC_BROKER_RESTORE_INTERVAL         seconds between sweeps for abandoned jobs (default 10)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from celery import Celery
+
+QUEUE_T4 = "gpu-t4"
+QUEUE_A10G = "gpu-a10g"
+
+# What each GPU class of node consumes: an A10G node also takes T4 work when it is idle.
+GPU_QUEUES: dict[str, tuple[str, ...]] = {
+    "t4": (QUEUE_T4,),
+    "a10g": (QUEUE_A10G, QUEUE_T4),
+}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job's contract on every backend (seed: GPU class, timeout, retries)."""
+
+    name: str  # the tasks.* function name, also the Modal function name
+    module: str  # the tasks.* module holding it
+    gpu: str  # t4 | a10g
+    timeout: int  # hard limit, seconds
+    retries: int  # retries of retryable (Transient) failures only
+    typical_seconds: float  # a duration guess until real ones are measured
+
+    @property
+    def task_name(self) -> str:
+        return f"captionacc.{self.name}"
+
+    @property
+    def queue(self) -> str:
+        return QUEUE_A10G if self.gpu == "a10g" else QUEUE_T4
+
+    @property
+    def soft_timeout(self) -> int:
+        # Early enough for the job to unwind (temp dirs, open files) before the hard kill.
+        return self.timeout - max(10, min(60, self.timeout // 20))
+
+
+JOBS: dict[str, JobSpec] = {
+    j.name: j
+    for j in (
+        JobSpec("extract_frames_and_ocr", "tasks.extract", "t4", 1800, 0, 300.0),
+        JobSpec("crop_and_infer_caption_frame_extents", "tasks.crop_infer", "a10g", 3600, 0, 900.0),
+        JobSpec("generate_caption_ocr", "tasks.caption_ocr", "t4", 300, 1, 30.0),
+    )
+}
+
+# CLI short names
+JOB_ALIASES = {
+    "extract": "extract_frames_and_ocr",
+    "crop-infer": "crop_and_infer_caption_frame_extents",
+    "caption-ocr": "generate_caption_ocr",
+}
+
+
+def broker_url() -> str:
+    return (
+        os.environ.get("CAPTIONACC_REDIS_URL")
+        or os.environ.get("CELERY_BROKER_URL")
+        or "redis://127.0.0.1:6379/0"
+    )
+
+
+def celery_config() -> dict:
+    """The settings, read from the environment now."""
+    url = broker_url()
+    longest = max(j.timeout for j in JOBS.values())
+    visibility = int(os.environ.get("CAPTIONACC_BROKER_VISIBILITY_TIMEOUT", str(2 * longest)))
+    restore = int(os.environ.get("CAPTIONACC_BROKER_RESTORE_INTERVAL", "10"))
+    transport = {
+        "visibility_timeout": visibility,
+        "unacked_restore_interval": restore,
+        "unacked_restore_throttle": 1,
+    }
+    return dict(
+        broker_url=url,
+        result_backend=os.environ.get("CELERY_RESULT_BACKEND") or url,
+        broker_transport_options=transport,
+        result_backend_transport_options={"visibility_timeout": visibility},
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        result_expires=24 * 3600,
+        result_extended=True,  # results carry the worker's name, args and queue
+        task_track_started=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_send_task_events=True,  # Flower
+        task_send_sent_event=True,
+        task_default_queue=QUEUE_T4,
+        task_create_missing_queues=True,
+        task_routes={j.task_name: {"queue": j.queue} for j in JOBS.values()},
+        timezone="UTC",
+        enable_utc=True,
+    )
+
+
+class _EnvConfig(Mapping):
+    """Celery's configuration source, read from the environment on first use, not at import."""
+
+    def __init__(self) -> None:
+        self._data: dict | None = None
+
+    def _get(self) -> dict:
+        if self._data is None:
+            self._data = celery_config()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def make_app() -> Celery:
+    celery = Celery("captionacc", include=["workers.celery_tasks"])
+    celery.config_from_object(_EnvConfig())
+    return celery
+
+
+app = make_app()

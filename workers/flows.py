@@ -1,0 +1,215 @@
+"""Prefect 3 flows: each GPU job goes through the dispatcher; the video's status goes to ``videos``.
+
+Flows (names are the deployment names in ``prefect.yaml``):
+  captionacc-video-initial-processing              extract_frames_and_ocr
+  captionacc-crop-and-infer-caption-frame-extents  crop_and_infer_caption_frame_extents
+  captionacc-caption-ocr                           generate_caption_ocr for every caption (fan-out),
+                                                   then captions.db.gz / .srt / .vtt
+  captionacc-process-video                         the whole video: all of the above in order
+
+GPU calls are Prefect tasks with ``retries=0``: the backend (Celery/Modal) owns retries. Status:
+``processing`` while a flow runs, ``active`` when it completes, ``error`` with "Processing
+timeout" when the backend times out, or with the job's error text when the job fails.
+``backend`` (auto|celery|modal|local) overrides the dispatcher's choice; ``timeout_s`` overrides
+how long a GPU call may take before it counts as a timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Optional
+
+from prefect import flow, get_run_logger, task
+
+from .dispatcher import BackendTimeout, default_dispatcher
+from .videos_db import TIMEOUT_MESSAGE, VideoStore
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+
+
+@task(name="gpu-job", task_run_name="{job}", retries=0)
+def gpu_job(job: str, kwargs: dict, backend: Optional[str] = None, deadline_s: Optional[float] = None,
+            priority: str = "normal", timeout_s: Optional[float] = None) -> dict:
+    """One GPU job through the dispatcher; the decision is logged with its reason and estimates."""
+    result, decision = default_dispatcher().dispatch(
+        job, kwargs, backend=None if backend in (None, "auto") else backend,
+        deadline_s=deadline_s, priority=priority, timeout=timeout_s)
+    get_run_logger().info("%s ran on %s (%s): %s", job, decision.backend, decision.reason, decision.detail)
+    return result
+
+
+_stores: dict[str, VideoStore] = {}
+_stores_lock = threading.Lock()
+
+
+def video_store(database_url: Optional[str] = None) -> VideoStore:
+    """One VideoStore (engine and connection pool) per database URL in this process."""
+    from .videos_db import database_url as default_url
+
+    url = database_url or default_url()
+    with _stores_lock:
+        if url not in _stores:
+            _stores[url] = VideoStore(url)
+        return _stores[url]
+
+
+@task(name="update-video", retries=2, retry_delay_seconds=1)
+def update_video(video_id: str, tenant_id: str, database_url: Optional[str] = None, **fields: Any) -> None:
+    video_store(database_url).upsert(video_id, tenant_id, **fields)
+
+
+@contextmanager
+def _status(video_id: str, tenant_id: str, database_url: Optional[str], stage: str, final: bool = True):
+    """processing on entry; active on success (if ``final``); error with the reason on failure."""
+    update_video(video_id, tenant_id, database_url, status="processing", error=None, stage=stage)
+    try:
+        yield
+    except BackendTimeout:
+        update_video(video_id, tenant_id, database_url, status="error", error=TIMEOUT_MESSAGE, stage=stage)
+        raise
+    except Exception as e:
+        update_video(video_id, tenant_id, database_url, status="error",
+                     error=str(e) or type(e).__name__, stage=stage)
+        raise
+    if final:
+        update_video(video_id, tenant_id, database_url, status="active", error=None, stage=stage)
+
+
+def _storage():
+    from tasks.storage import open_storage
+
+    return open_storage()
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps (shared by the single-step flows and the whole-video flow)
+
+
+def _extract(video_id, tenant_id, storage_key, frame_rate, backend, timeout_s, database_url) -> dict:
+    result = gpu_job("extract_frames_and_ocr", dict(video_key=storage_key, tenant_id=tenant_id,
+                                                    video_id=video_id, frame_rate=frame_rate),
+                     backend=backend, timeout_s=timeout_s)
+    update_video(video_id, tenant_id, database_url, storage_key=storage_key,
+                 frame_count=result["frame_count"], duration_seconds=result["duration"],
+                 ocr_box_count=result["ocr_box_count"],
+                 details={"extract": result})
+    return result
+
+
+def suggested_crop(layout_db_key: str) -> dict:
+    """The crop region the layout step suggested (``layout_config`` of layout.db)."""
+    from tasks.pipeline import suggested_crop as read_crop
+
+    with _storage() as storage:
+        region, _source = read_crop(storage, layout_db_key)
+    return dict(region.__dict__)
+
+
+def _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_s, database_url) -> dict:
+    from tasks.types import CropRegion
+
+    region = CropRegion.parse(crop_region)
+    result = gpu_job("crop_and_infer_caption_frame_extents",
+                     dict(video_key=storage_key, tenant_id=tenant_id, video_id=video_id,
+                          crop_region=dict(region.__dict__)),
+                     backend=backend, timeout_s=timeout_s)
+    update_video(video_id, tenant_id, database_url, cropped_frames_version=result["version"],
+                 **region.__dict__)
+    return result
+
+
+def caption_intervals(caption_frame_extents_db_key: str) -> tuple[list[list[int]], str]:
+    """([start, end) frame intervals decoded from the stored pair predictions, model version)."""
+    from tasks.pipeline import caption_intervals as read_intervals
+
+    with _storage() as storage:
+        intervals, meta = read_intervals(storage, caption_frame_extents_db_key)
+    return [[iv.start, iv.end] for iv in intervals], str(meta.get("model_version", "?"))
+
+
+def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
+                 database_url) -> list[dict]:
+    from tasks.keys import VideoKeys, parse_chunks_prefix
+    from tasks.pipeline import Caption, NoCaptionsFound, frames_to_seconds, merge_captions, publish_captions
+
+    keys, _version = parse_chunks_prefix(chunks_prefix)
+    own = VideoKeys(tenant_id, video_id)
+    if (keys.tenant_id, keys.video_id) != (own.tenant_id, own.video_id):
+        from gpu_kernels.errors import InvalidId
+
+        raise InvalidId(f"chunks_prefix {chunks_prefix!r} is not video {video_id} of tenant {tenant_id}")
+    model_version = "given"
+    if captions is None:
+        captions, model_version = caption_intervals(keys.caption_frame_extents_db)
+    futures = [gpu_job.submit("generate_caption_ocr",
+                              dict(chunks_prefix=chunks_prefix, start_frame=int(s), end_frame=int(e)),
+                              backend=backend, timeout_s=timeout_s)
+               for s, e in captions]
+    caps = []
+    for (s, e), fut in zip(captions, futures):
+        r = fut.result()
+        t0, t1 = frames_to_seconds(int(s), int(e), duration or 0.0)
+        caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"]))
+    merged = merge_captions(caps)
+    if not merged:
+        raise NoCaptionsFound(f"no caption text found in {len(captions)} caption interval(s)")
+    import os
+
+    with _storage() as storage:
+        publish_captions(storage, keys, merged, model_version, os.environ.get("CAPTIONACC_OCR", "rapidocr"))
+    out = [dict(start_frame=c.start_frame, end_frame=c.end_frame, start=c.start, end=c.end, text=c.text,
+                confidence=c.confidence) for c in merged]
+    update_video(video_id, tenant_id, database_url, caption_count=len(out))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Flows
+
+
+@flow(name="captionacc-video-initial-processing")
+def video_initial_processing(video_id: str, tenant_id: str, storage_key: str, frame_rate: float = 0.1,
+                             backend: Optional[str] = None, timeout_s: Optional[float] = None,
+                             database_url: Optional[str] = None) -> dict:
+    get_run_logger().info("initial processing of video %s", video_id)
+    with _status(video_id, tenant_id, database_url, "initial-processing"):
+        return _extract(video_id, tenant_id, storage_key, frame_rate, backend, timeout_s, database_url)
+
+
+@flow(name="captionacc-crop-and-infer-caption-frame-extents")
+def crop_and_infer(video_id: str, tenant_id: str, storage_key: str, crop_region: Any,
+                   backend: Optional[str] = None, timeout_s: Optional[float] = None,
+                   database_url: Optional[str] = None) -> dict:
+    with _status(video_id, tenant_id, database_url, "crop-and-infer"):
+        return _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_s, database_url)
+
+
+@flow(name="captionacc-caption-ocr")
+def caption_ocr(video_id: str, tenant_id: str, chunks_prefix: str,
+                captions: Optional[list[list[int]]] = None, duration: Optional[float] = None,
+                backend: Optional[str] = None, timeout_s: Optional[float] = None,
+                database_url: Optional[str] = None) -> list[dict]:
+    """OCR every caption of a video (fanned out), then publish captions.db.gz/.srt/.vtt.
+    ``captions`` are [start, end) frame intervals; by default decoded from the stored predictions."""
+    with _status(video_id, tenant_id, database_url, "caption-ocr"):
+        return _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
+                            database_url)
+
+
+@flow(name="captionacc-process-video")
+def process_video(video_id: str, tenant_id: str, storage_key: str, crop_region: Any = None,
+                  frame_rate: float = 0.1, backend: Optional[str] = None, timeout_s: Optional[float] = None,
+                  database_url: Optional[str] = None) -> dict:
+    """The whole video: extract → (suggested) crop → crop & infer → caption OCR → captions."""
+    with _status(video_id, tenant_id, database_url, "process-video"):
+        ex = _extract(video_id, tenant_id, storage_key, frame_rate, backend, timeout_s, database_url)
+        from tasks.types import CropRegion
+
+        region = (CropRegion.parse(crop_region).__dict__ if crop_region is not None
+                  else suggested_crop(ex["layout_db_key"]))
+        ci = _crop_infer(video_id, tenant_id, storage_key, region, backend, timeout_s, database_url)
+        captions = _caption_ocr(video_id, tenant_id, ci["cropped_frames_prefix"], None, ex["duration"],
+                                backend, timeout_s, database_url)
+        return {"extract": ex, "crop_region": dict(region), "crop_infer": ci, "captions": captions}

@@ -1,0 +1,108 @@
+"""The Modal app ``captionacc-processing``: the same three jobs as Modal functions (burst GPUs).
+
+Each function validates its arguments and calls the same ``tasks.*`` function the Celery tasks
+call (``workers.celery_tasks.call_job``), on one JobContext per container, built on the first
+call and reused by every later call in that container. Only ``modal`` is imported at the top.
+
+GPU classes, timeouts and retries are the seed's (T4 1800 s 0, A10G 3600 s 0, T4 300 s 1).
+Modal retries any exception, so a ``BadInput`` (retrying cannot help) is returned as an error
+envelope instead of raised; :func:`unwrap` turns it back into the same exception for the caller.
+
+Deploy: ``modal deploy -m workers.modal_app`` (see ``deploy/modal.md``). Settings read when the
+module is imported by ``modal deploy``: CAPTIONACC_MODAL_APP (name), CAPTIONACC_MODAL_MAX_CONTAINERS
+(default 10), CAPTIONACC_MODAL_OCR (default google-vision).
+"""
+
+from __future__ import annotations
+
+import os
+
+import modal
+
+APP_NAME = os.environ.get("CAPTIONACC_MODAL_APP", "captionacc-processing")
+MAX_CONTAINERS = int(os.environ.get("CAPTIONACC_MODAL_MAX_CONTAINERS", "10"))
+MODEL_DIR = "/models"
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ERROR_KEY = "__captionacc_error__"
+
+image = (
+    modal.Image.debian_slim(python_version="3.11")
+    .apt_install("libgl1", "libglib2.0-0", "fonts-wqy-microhei")
+    # The same torch as the Makefile; the PyPI Linux wheel is the CUDA build.
+    .pip_install("torch==2.13.0")
+    .add_local_dir(_ROOT, "/opt/captionacc", copy=True,
+                   ignore=[".venv", ".git", "**/__pycache__", "*.egg-info", "demo-out", "captionacc-data"])
+    .run_commands("pip install /opt/captionacc")
+    .env({
+        "CAPTIONACC_STORAGE": "s3",
+        "CAPTIONACC_DEVICE": "cuda",
+        "CAPTIONACC_OCR": os.environ.get("CAPTIONACC_MODAL_OCR", "google-vision"),
+        "CAPTIONACC_MODEL_DIR": MODEL_DIR,
+        "TORCH_HOME": f"{MODEL_DIR}/torch",
+        "HF_HOME": f"{MODEL_DIR}/hf",
+    })
+)
+models = modal.Volume.from_name("captionacc-models", create_if_missing=True)
+wasabi = modal.Secret.from_name("wasabi")
+google_vision = modal.Secret.from_name("google-vision")
+
+app = modal.App(APP_NAME, image=image)
+
+# The seed's resource table; tests check it against workers.celery_app.JOBS.
+FUNCTIONS = {
+    "extract_frames_and_ocr": dict(gpu="T4", timeout=1800, retries=0, secrets=[wasabi, google_vision]),
+    "crop_and_infer_caption_frame_extents": dict(gpu="A10G", timeout=3600, retries=0, secrets=[wasabi]),
+    "generate_caption_ocr": dict(gpu="T4", timeout=300, retries=1, secrets=[wasabi, google_vision]),
+}
+
+
+def _options(name: str) -> dict:
+    o = dict(FUNCTIONS[name])
+    if o["retries"]:
+        o["retries"] = modal.Retries(max_retries=o["retries"], initial_delay=2.0, backoff_coefficient=2.0)
+    return dict(o, volumes={MODEL_DIR: models}, min_containers=0, max_containers=MAX_CONTAINERS)
+
+
+def _run(job: str, kwargs: dict) -> dict:
+    from gpu_kernels.errors import BadInput
+    from workers.celery_tasks import call_job  # one JobContext per container (module global)
+
+    try:
+        return call_job(job, kwargs)
+    except BadInput as e:
+        return {ERROR_KEY: {"type": type(e).__name__, "message": str(e)}}
+
+
+def unwrap(out):
+    """A function's return value, or its ``BadInput`` error envelope raised as that exception."""
+    if isinstance(out, dict) and ERROR_KEY in out:
+        from gpu_kernels import errors
+
+        err = out[ERROR_KEY]
+        cls = getattr(errors, str(err.get("type")), None)
+        if not (isinstance(cls, type) and issubclass(cls, errors.BadInput)):
+            cls = errors.BadInput
+        raise cls(err.get("message", ""))
+    return out
+
+
+@app.function(**_options("extract_frames_and_ocr"))
+def extract_frames_and_ocr(video_key: str, tenant_id: str, video_id: str, frame_rate: float = 0.1) -> dict:
+    return _run("extract_frames_and_ocr", dict(
+        video_key=video_key, tenant_id=tenant_id, video_id=video_id, frame_rate=frame_rate))
+
+
+@app.function(**_options("crop_and_infer_caption_frame_extents"))
+def crop_and_infer_caption_frame_extents(video_key: str, tenant_id: str, video_id: str, crop_region,
+                                         frame_rate: float = 10.0) -> dict:
+    if hasattr(crop_region, "as_tuple"):  # a CropRegion from a Python caller
+        crop_region = list(crop_region.as_tuple())
+    return _run("crop_and_infer_caption_frame_extents", dict(
+        video_key=video_key, tenant_id=tenant_id, video_id=video_id,
+        crop_region=crop_region, frame_rate=frame_rate))
+
+
+@app.function(**_options("generate_caption_ocr"))
+def generate_caption_ocr(chunks_prefix: str, start_frame: int, end_frame: int) -> dict:
+    return _run("generate_caption_ocr", dict(
+        chunks_prefix=chunks_prefix, start_frame=start_frame, end_frame=end_frame))
