@@ -41,16 +41,26 @@ class DecodeStats:
     errors: list[str] = field(default_factory=list)
 
 
+# Containers whose header indexes every sample, so a cut-off file is detectable without decoding.
+_INDEXED_FORMATS = ("mov", "mp4", "matroska", "webm")
+
+
 def _open(path: str | os.PathLike) -> "av.container.InputContainer":
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InvalidVideo(f"video file not found: {path}")
+    if not os.path.isfile(path):
+        raise InvalidVideo(f"not a regular file: {path}")
     if os.path.getsize(path) == 0:
         raise InvalidVideo(f"video file is empty: {path}")
     try:
         container = av.open(path, mode="r")
     except (av.error.FFmpegError, UnicodeDecodeError) as e:
         raise InvalidVideo(f"not a readable video ({type(e).__name__}): {path}") from e
+    fmt = container.format.name or ""
+    if fmt == "image2" or fmt.endswith("_pipe"):  # png_pipe, jpeg_pipe, ...: a photo renamed .mp4
+        container.close()
+        raise InvalidVideo(f"a still image ({fmt}), not a video: {path}")
     if not container.streams.video:
         container.close()
         raise InvalidVideo(f"no video stream in {path}")
@@ -68,7 +78,8 @@ def _duration(container, stream) -> float:
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Read the video's geometry and timing without decoding it; checks that a frame decodes."""
+    """Read the video's geometry and timing; checks that a frame decodes and, for indexed
+    containers (MP4/MOV, Matroska/WebM), that the data reaches the end the header promises."""
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -84,14 +95,52 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         )
         if info.width <= 0 or info.height <= 0:
             raise InvalidVideo(f"video stream has no picture size: {path}")
-        # A header can be intact while the data is gone (truncated upload): prove one frame decodes.
-        for _ in _decode_frames(container, stream, DecodeStats(), max_frames=1):
-            break
-        else:
-            raise InvalidVideo(f"no decodable frame in {path}")
+        try:
+            # A header can be intact while the data is gone (truncated upload): prove one frame
+            # decodes, and that packets reach the end of the stated duration.
+            for _ in _decode_frames(container, stream, DecodeStats(), max_frames=1):
+                break
+            else:
+                raise InvalidVideo(f"no decodable frame in {path}")
+            _check_not_truncated(container, stream, info, os.fspath(path))
+        except av.error.FFmpegError as e:
+            raise InvalidVideo(f"cannot read {path}: {e}") from e
         return info
     finally:
         container.close()
+
+
+def _check_not_truncated(container, stream, info: VideoInfo, path: str) -> None:
+    """Demux (no decoding) the last second; the packets must cover the stated duration.
+
+    An MP4 cut mid-``mdat`` keeps its whole index, so probing and the first frames succeed and
+    a decode pass silently stops early: the job would publish half a video as complete.
+    """
+    fmt = container.format.name or ""
+    # Only the video track's own stated duration is a promise: a container duration can include
+    # a longer audio track (Matroska often states no per-track duration at all).
+    if stream.duration is None or info.duration <= 0 or stream.time_base is None \
+            or not any(f in fmt for f in _INDEXED_FORMATS):
+        return
+    tb = Fraction(stream.time_base)
+    start = Fraction(stream.start_time or 0) * tb
+    frame = 1 / Fraction(info.fps).limit_denominator(1000) if info.fps > 0 else Fraction(1, 10)
+    want_end = start + Fraction(info.duration).limit_denominator(1_000_000)
+    target = max(start, want_end - 1 - 2 * frame)
+    container.seek(int(target / tb), stream=stream, backward=True, any_frame=False)
+    reached = None
+    for packet in container.demux(stream):
+        if packet.pts is None or packet.size == 0:
+            continue
+        end = (Fraction(packet.pts) + (packet.duration or 0)) * tb
+        reached = end if reached is None else max(reached, end)
+    tolerance = max(Fraction(1, 2), 3 * frame)
+    if reached is None or reached < want_end - tolerance:
+        got = float((reached or start) - start)
+        raise InvalidVideo(
+            f"video data ends at {got:.2f} s of the {info.duration:.2f} s its header states "
+            f"(truncated upload?): {path}"
+        )
 
 
 def _frame_time(frame: "av.VideoFrame", fallback: Fraction) -> Fraction:

@@ -7,10 +7,11 @@ import uuid
 
 from .errors import InvalidId
 
+UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# Matched with fullmatch: ``$`` would also accept a trailing newline.
 _PREFIX_RE = re.compile(
-    r"^(?P<tenant>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/client/videos/"
-    r"(?P<video>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
-    r"cropped_frames_v(?P<version>[1-9][0-9]{0,5})/?$"
+    rf"(?P<tenant>{UUID_PATTERN})/client/videos/(?P<video>{UUID_PATTERN})/"
+    r"cropped_frames_v(?P<version>[1-9][0-9]{0,5})/?"
 )
 
 
@@ -104,7 +105,7 @@ def parse_chunks_prefix(prefix: str) -> tuple[VideoKeys, int]:
     """
     if not isinstance(prefix, str):
         raise InvalidId(f"chunks_prefix must be a string, got {type(prefix).__name__}")
-    m = _PREFIX_RE.match(prefix)
+    m = _PREFIX_RE.fullmatch(prefix)
     if not m:
         raise InvalidId(
             "chunks_prefix must look like '{tenant}/client/videos/{video}/cropped_frames_v{N}/', "

@@ -1,7 +1,15 @@
-"""SRT and WebVTT writers."""
+"""SRT and WebVTT writers.
+
+Whatever the OCR read, a cue never breaks the file: text is reduced to non-blank lines (every
+character some reader treats as a line break becomes one), control characters are dropped,
+WebVTT text is escaped (``&``, ``<``, ``>``, so ``-->`` or ``<b>`` stay text), SRT's ``-->`` becomes ``→``, cues are written in
+start order, and a cue keeps at least 1 ms after rounding to milliseconds.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -13,42 +21,59 @@ class Cue:
     text: str
 
 
+# What str.splitlines() splits on besides \n and \r: readers built on it see these as breaks.
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def _check(cues: Sequence[Cue]) -> None:
     for c in cues:
+        if not (isinstance(c.start, (int, float)) and isinstance(c.end, (int, float))
+                and math.isfinite(c.start) and math.isfinite(c.end)):
+            raise ValueError(f"cue times must be finite numbers, got {c.start!r}..{c.end!r}")
         if not (c.end > c.start >= 0):
             raise ValueError(f"cue times must satisfy 0 <= start < end, got {c.start}..{c.end}")
-        if not c.text.strip():
+        if not _clean(c.text):
             raise ValueError("cue text is empty")
 
 
 def _clean(text: str) -> str:
     # A blank line ends a cue in both formats; collapse them so text can't break the file.
-    lines = [ln.strip() for ln in text.replace("\r", "").split("\n")]
+    text = _CONTROL.sub("", _LINE_BREAKS.sub("\n", text).replace("\t", " "))
+    lines = [ln.strip() for ln in text.split("\n")]
     return "\n".join(ln for ln in lines if ln)
 
 
-def _ts(seconds: float, sep: str) -> str:
-    ms = int(round(seconds * 1000))
+def _ms(c: Cue) -> tuple[int, int]:
+    start = int(round(c.start * 1000))
+    return start, max(int(round(c.end * 1000)), start + 1)  # rounding must not empty a cue
+
+
+def _ts(ms: int, sep: str) -> str:
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def to_srt(cues: Sequence[Cue]) -> str:
+def _ordered(cues: Sequence[Cue]) -> list[tuple[int, int, str]]:
     _check(cues)
+    return sorted((*_ms(c), _clean(c.text)) for c in cues)
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    # SRT has no escapes; lenient readers (FFmpeg's among them) start a cue at any "-->" line.
     blocks = [
-        f"{i}\n{_ts(c.start, ',')} --> {_ts(c.end, ',')}\n{_clean(c.text)}\n"
-        for i, c in enumerate(cues, 1)
+        f"{i}\n{_ts(s, ',')} --> {_ts(e, ',')}\n{text.replace('-->', '→')}\n"
+        for i, (s, e, text) in enumerate(_ordered(cues), 1)
     ]
     return "\n".join(blocks)
 
 
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_vtt(cues: Sequence[Cue]) -> str:
-    _check(cues)
-    # "-->" inside text would read as a timing line in WebVTT.
-    blocks = [
-        f"{_ts(c.start, '.')} --> {_ts(c.end, '.')}\n{_clean(c.text).replace('-->', '→')}\n"
-        for c in cues
-    ]
+    blocks = [f"{_ts(s, '.')} --> {_ts(e, '.')}\n{_vtt_escape(text)}\n" for s, e, text in _ordered(cues)]
     return "WEBVTT\n\n" + "\n".join(blocks)

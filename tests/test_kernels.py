@@ -64,7 +64,7 @@ def test_srt_and_vtt():
     assert srt == ("1\n00:00:00,000 --> 00:00:01,500\nHello\n\n"
                    "2\n01:01:01,250 --> 01:01:02,000\nline one\nline two\n")
     vtt = to_vtt([Cue(0, 1, "a --> b")])
-    assert vtt == "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\na → b\n"
+    assert vtt == "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\na --&gt; b\n"  # escaped, stays text
     for bad in [Cue(1, 1, "x"), Cue(-1, 1, "x"), Cue(0, 1, "  ")]:
         with pytest.raises(ValueError):
             to_srt([bad])

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from typing import Iterator
 
-from ..errors import MissingObject
+from ..errors import InvalidId, MissingObject
 from .base import Storage, check_key
 
 
@@ -16,9 +16,16 @@ class LocalStorage(Storage):
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = os.path.abspath(os.fspath(root))
         os.makedirs(self.root, exist_ok=True)
+        self._real_root = os.path.realpath(self.root)
 
     def path(self, key: str) -> str:
-        return os.path.join(self.root, *check_key(key).split("/"))
+        """The file of ``key``; refuses a key that resolves outside the root (a symlinked
+        folder inside the tree must not let one tenant's key land in another place)."""
+        path = os.path.join(self.root, *check_key(key).split("/"))
+        real = os.path.realpath(path)
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+            raise InvalidId(f"storage key {key!r} resolves outside the storage root")
+        return path
 
     def _atomic_write(self, key: str, writer) -> None:
         dest = self.path(key)
