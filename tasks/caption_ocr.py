@@ -8,6 +8,7 @@ from gpu_kernels.median import median_frame
 
 from .chunks import ChunkReader
 from .context import JobContext
+from .errors import Fatal
 from .keys import parse_chunks_prefix
 from .ocr import join_lines
 from .types import CaptionOcrResult
@@ -38,6 +39,8 @@ def ocr_captions(
 
     def flush() -> Iterator[CaptionOcrResult]:
         results = ctx.ocr.recognize_batch([m for m, _ in pending])
+        if len(results) != len(pending):
+            raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
         for (_, n), boxes in zip(pending, results):
             text, confidence = join_lines(boxes)
             yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4), frame_count=n)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -162,9 +163,37 @@ def load_manifest(storage: Storage, prefix: str) -> dict:
         raise MissingObject(f"no manifest at {key}: the cropped frames version is missing or incomplete") from e
     except (ValueError, UnicodeDecodeError) as e:
         raise CorruptData(f"manifest {key} is not valid JSON") from e
-    if not isinstance(manifest, dict) or "chunks" not in manifest or "frame_count" not in manifest:
-        raise CorruptData(f"manifest {key} lacks chunks/frame_count")
+    _validate_manifest(manifest, key)
     return manifest
+
+
+_CHUNK_KEY_RE = re.compile(r"modulo_(1|4|16)/chunk_([0-9]{4,})\.webm")
+
+
+def _validate_manifest(m, key: str) -> None:
+    """Types and keys checked: a manifest is read by workers that build storage keys from it."""
+    def bad(why: str):
+        raise CorruptData(f"manifest {key} is invalid: {why}")
+
+    if not isinstance(m, dict):
+        bad("not an object")
+    fc = m.get("frame_count")
+    if not isinstance(fc, int) or isinstance(fc, bool) or fc < 0:
+        bad("frame_count must be a non-negative integer")
+    chunks = m.get("chunks")
+    if not isinstance(chunks, list):
+        bad("chunks must be a list")
+    for c in chunks:
+        if not isinstance(c, dict):
+            bad("a chunk entry is not an object")
+        mod, k, rel, idx = c.get("modulo"), c.get("chunk_index"), c.get("key"), c.get("frame_indices")
+        if not isinstance(mod, int) or not isinstance(k, int) or not isinstance(rel, str):
+            bad("chunk modulo/chunk_index/key have wrong types")
+        match = _CHUNK_KEY_RE.fullmatch(rel)
+        if not match or int(match.group(1)) != mod or int(match.group(2)) != k:
+            bad(f"chunk key {rel!r} does not match modulo_{mod}/chunk_{k:04d}.webm")
+        if not isinstance(idx, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in idx):
+            bad(f"frame_indices of {rel} must be integers")
 
 
 def plan_chunks(manifest: dict, start: int, end: int, want: int) -> list[dict]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import time
 import uuid
 from datetime import datetime, timezone
@@ -25,7 +26,7 @@ from gpu_kernels.video import DecodeStats, crop_transform, iter_frames_at_rate, 
 from .chunks import ChunkWriter
 from .context import JobContext
 from .databases import EXTENTS_SCHEMA, new_db, publish_db
-from .errors import BadInput, InvalidVideo
+from .errors import BadInput, CorruptData, InvalidVideo
 from .inputs import video_keys
 from .keys import VideoKeys, manifest_key
 from .types import CropInferResult, CropRegion
@@ -36,10 +37,21 @@ INFER_BATCH = 256
 _VERSION_RE = re.compile(r"/cropped_frames_v(\d+)/")
 
 
-def next_version(storage, keys: VideoKeys) -> int:
-    """One more than the highest cropped-frames version already stored (complete or not)."""
+CLAIM = ".claim"
+
+
+def claim_version(storage, keys: VideoKeys, run_id: str) -> int:
+    """Reserve the next cropped-frames version for this run.
+
+    Listing gives the highest version seen; an exclusive create of ``{version}/.claim`` makes
+    the number this run's alone, so two concurrent runs on one video (a redelivered task, a
+    resubmitted crop) never share a version or delete each other's chunks.
+    """
     found = [int(m.group(1)) for k in storage.list(keys.client) if (m := _VERSION_RE.search(k))]
-    return max(found, default=0) + 1
+    version = max(found, default=0) + 1
+    while not storage.create_exclusive(f"{keys.cropped_frames(version)}/{CLAIM}", run_id.encode()):
+        version += 1
+    return version
 
 
 class _PairStream:
@@ -85,7 +97,8 @@ def crop_and_infer_caption_frame_extents(
     with storage.open_local(video_key, suffix=".mp4") as path:
         info = probe(path)
         box = region_to_box(*region.as_tuple(), info.width, info.height)
-        version = next_version(storage, keys)
+        run_id = str(uuid.uuid4())
+        version = claim_version(storage, keys, run_id)
         prefix = keys.cropped_frames(version)
         predictor = ctx.predictor
         writer = ChunkWriter(box[2] - box[0], box[3] - box[1],
@@ -117,7 +130,8 @@ def crop_and_infer_caption_frame_extents(
             )
             storage.put_bytes(manifest_key(prefix), json.dumps(manifest).encode(), "application/json")
             _publish_predictions(storage, keys, probs, version, predictor.model_version, started,
-                                 time.monotonic() - t0, n, region, str(ctx.device))
+                                 time.monotonic() - t0, n, region, str(ctx.device), run_id)
+            storage.delete(f"{prefix}/{CLAIM}")  # the manifest now holds the number
         except BaseException:
             writer.close()
             # Nothing of a failed run may look complete: drop its chunks (no manifest was written,
@@ -135,7 +149,7 @@ def crop_and_infer_caption_frame_extents(
 
 
 def _publish_predictions(storage, keys, probs: PairProbs, version, model_version, started,
-                         seconds, frame_count, region, device) -> None:
+                         seconds, frame_count, region, device, run_id) -> None:
     fwd, bwd = probs.forward, probs.backward
     fl, bl = fwd.argmax(1), bwd.argmax(1)
     rows = [
@@ -146,7 +160,7 @@ def _publish_predictions(storage, keys, probs: PairProbs, version, model_version
     with new_db(EXTENTS_SCHEMA) as (conn, dbpath):
         conn.execute(
             "INSERT INTO run_metadata VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (str(uuid.uuid4()), model_version, version, started.isoformat(),
+            (run_id, model_version, version, started.isoformat(),
              datetime.now(timezone.utc).isoformat(), len(rows), round(seconds, 3), frame_count, 10.0,
              device, *region.as_tuple()))
         cols = ", ".join(
@@ -159,11 +173,14 @@ def _publish_predictions(storage, keys, probs: PairProbs, version, model_version
 
 def load_predictions(conn) -> tuple[PairProbs, dict]:
     """Read pair probabilities back from a caption_frame_extents.db connection."""
-    meta_row = conn.execute("SELECT * FROM run_metadata").fetchone()
-    names = [d[0] for d in conn.execute("SELECT * FROM run_metadata").description]
-    meta = dict(zip(names, meta_row)) if meta_row else {}
     f_cols = ", ".join(f"forward_prob_{c}" for c in CLASSES)
     b_cols = ", ".join(f"backward_prob_{c}" for c in CLASSES)
-    rows = conn.execute(f"SELECT frame1_index, {f_cols}, {b_cols} FROM pair_results ORDER BY frame1_index").fetchall()
+    try:
+        cur = conn.execute("SELECT * FROM run_metadata")
+        meta_row = cur.fetchone()
+        meta = dict(zip([d[0] for d in cur.description], meta_row)) if meta_row else {}
+        rows = conn.execute(f"SELECT frame1_index, {f_cols}, {b_cols} FROM pair_results ORDER BY frame1_index").fetchall()
+    except sqlite3.DatabaseError as e:
+        raise CorruptData(f"caption_frame_extents.db has the wrong schema: {e}") from e
     arr = np.array([r[1:] for r in rows], dtype=np.float32).reshape(-1, 10)
     return PairProbs(arr[:, :5], arr[:, 5:]), meta

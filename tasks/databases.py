@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import zlib
 from typing import Callable, Iterator
 
 from .errors import CorruptData
@@ -162,14 +163,17 @@ def open_db(storage: Storage, key: str) -> Iterator[sqlite3.Connection]:
             try:
                 with gzip.open(raw, "rb") as src, open(path, "wb") as dst:
                     shutil.copyfileobj(src, dst)
-            except (OSError, EOFError) as e:
+            except (OSError, EOFError, zlib.error) as e:
                 raise CorruptData(f"{key} is not a valid gzip file: {e}") from e
         conn = sqlite3.connect(path)
         try:
-            conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+            tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchall()
         except sqlite3.DatabaseError as e:
             conn.close()
             raise CorruptData(f"{key} is not a valid SQLite database: {e}") from e
+        if not tables:  # SQLite opens a zero-byte file as an empty database
+            conn.close()
+            raise CorruptData(f"{key} is an empty database")
         try:
             yield conn
         finally:

@@ -14,6 +14,7 @@ from gpu_kernels.layout import Box, suggest_layout
 from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
 
 from .context import JobContext
+from .errors import BadInput, Fatal, Transient
 from .databases import LAYOUT_SCHEMA, RAW_OCR_SCHEMA, new_db, publish_db, set_metadata
 from .inputs import positive_rate, video_keys
 from .types import ExtractResult
@@ -24,6 +25,7 @@ THUMBNAIL_WIDTH = 320
 MIN_LAYOUT_FRAMES = 30  # short clips are sampled more densely so the layout has enough to go on
 SHORT_VIDEO_SECONDS = 120.0
 OCR_BATCH = 8
+MAX_OCR_FAILED_SHARE = 0.2  # above this the layout would rest on too little: fail, retryably
 
 
 def sample_times(duration: float, frame_rate: float) -> list[float]:
@@ -35,6 +37,33 @@ def sample_times(duration: float, frame_rate: float) -> list[float]:
     indices = sorted({int(round(k * interval * 10)) for k in range(n)})
     last_valid = max(0, int(math.ceil(duration * 10)) - 1)
     return [i / 10 for i in indices if i <= last_valid]
+
+
+def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
+    """OCR a batch; if the engine fails, retry frame by frame so one bad frame costs only itself.
+
+    Returns (boxes per image, number of images whose OCR failed alone: they get no boxes). An
+    engine that returns the wrong number of results is a bug, not a partial result.
+    """
+    n_failed = 0
+    try:
+        results = engine.recognize_batch(images)
+    except (BadInput, Fatal):
+        raise
+    except Exception:  # noqa: BLE001 - engine errors are vendor errors; isolate the bad frame
+        log.warning("OCR batch of %d failed; retrying frame by frame", len(images), exc_info=True)
+        results = []
+        for img in images:
+            try:
+                results.append(engine.recognize(img))
+            except (BadInput, Fatal):
+                raise
+            except Exception:  # noqa: BLE001
+                n_failed += 1
+                results.append([])
+    if len(results) != len(images):
+        raise Fatal(f"OCR engine returned {len(results)} results for {len(images)} images")
+    return results, n_failed
 
 
 def _jpeg(img: np.ndarray, width: int | None = None, quality: int = 90) -> bytes:
@@ -64,10 +93,12 @@ def extract_frames_and_ocr(
         stats = DecodeStats()
         frame_rows, ocr_rows, layout_boxes = [], [], []
         batch: list[tuple[int, float, np.ndarray]] = []
+        failed = [0]  # frames whose OCR failed even alone (a cell the closure can update)
 
         def flush() -> None:
-            results = ctx.ocr.recognize_batch([img for _, _, img in batch])
-            for (idx, t, img), boxes in zip(batch, results):
+            results, n_failed = _ocr_batch(ctx.ocr, [img for _, _, img in batch])
+            failed[0] += n_failed
+            for (idx, t, img), boxes in zip(batch, results, strict=True):
                 h, w = img.shape[:2]
                 frame_rows.append((idx, t, w, h))
                 for b_i, b in enumerate(boxes):
@@ -90,6 +121,8 @@ def extract_frames_and_ocr(
         if batch:
             flush()
 
+    if failed[0] > MAX_OCR_FAILED_SHARE * max(len(frame_rows), 1):
+        raise Transient(f"OCR failed on {failed[0]} of {len(frame_rows)} frames; nothing published")
     layout = suggest_layout(layout_boxes, len(frame_rows), info.width / info.height)
     band = (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)
 
@@ -97,7 +130,8 @@ def extract_frames_and_ocr(
         set_metadata(conn, video_key=video_key, width=info.width, height=info.height,
                      duration=info.duration, fps=info.fps, frame_rate=frame_rate,
                      ocr_engine=ctx.ocr.name, coordinates="pixels, top-left origin",
-                     corrupt_packets=stats.corrupt_packets, created_at=time.time())
+                     corrupt_packets=stats.corrupt_packets, ocr_failed_frames=failed[0],
+                     created_at=time.time())
         conn.executemany("INSERT INTO frames VALUES (?,?,?,?)", frame_rows)
         conn.executemany(
             "INSERT INTO full_frame_ocr (frame_index, box_index, text, confidence, x, y, width, height)"

@@ -361,11 +361,6 @@ class _RacingStorage(LocalStorage):
         return out
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: tasks/crop_infer.py next_version picks max+1 by listing, so "
-                   "two concurrent runs (a redelivered task, a user re-submitting a crop) share "
-                   "cropped_frames_v{N}, overwrite each other's chunks, and one's cleanup deletes the other's "
-                   "output. Claim the version with an exclusive create (S3 PutObject IfNoneMatch='*' / "
-                   "O_CREAT|O_EXCL on LocalStorage) of cropped_frames_v{N}/.claim, retrying N+1 on conflict")
 def test_concurrent_runs_on_one_video_get_distinct_whole_versions(tmp_path, clip):
     storage = _RacingStorage(tmp_path / "bucket")
     keys = VideoKeys(TENANT, VIDEO)

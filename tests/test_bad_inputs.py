@@ -252,8 +252,6 @@ def test_sampled_and_dense_decoding_agree_on_vfr(media):
     assert sampled == {i: dense[i] for i in sampled}
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: gpu_kernels/video.py iter_frames_at_rate/sample_frames "
-                   "ignore stream.start_time (frame times must be pts*time_base - start_time)")
 def test_stream_start_offset(media):
     """An MPEG-TS cut from a broadcast starts at pts 60 s. Today index 0..599 all repeat frame 0
     (600 phantom frames, every caption 60 s late) and extract samples frame 0 thirty times."""
@@ -263,9 +261,6 @@ def test_stream_start_offset(media):
     assert sampled == [0, 5, 10]
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: gpu_kernels/video.py ignores the display matrix "
-                   "(frame.rotation); probe must report displayed width/height and to_rgb/crop_transform "
-                   "must np.rot90 the frame, or captions of phone videos are OCR'd sideways")
 def test_rotated_video_is_seen_upright(media):
     info = probe(media("rotated_90"))
     assert (info.width, info.height) == (fm.H, fm.W)
@@ -369,9 +364,6 @@ def test_missing_or_corrupt_manifest(cropped, storage, jctx, body, error):
         generate_caption_ocr(ci.cropped_frames_prefix, 0, 3, ctx=jctx)
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: tasks/chunks.py load_manifest must validate field types "
-                   "(frame_count int >= 0, chunks a list of dicts with int modulo/chunk_index, a safe str key "
-                   "matching modulo_{M}/chunk_{NNNN}.webm, int frame_indices) and raise CorruptData")
 @pytest.mark.parametrize("patch", [
     {"frame_count": "30"}, {"chunks": "x"}, {"chunks": [{"key": "modulo_1/chunk_0000.webm"}]},
     {"chunks": [{"key": "../../../../other/x.webm", "modulo": 1, "chunk_index": 0, "frame_indices": [0, 1]}]},
@@ -386,11 +378,8 @@ def test_manifest_with_wrong_field_types_is_corrupt_data(cropped, storage, jctx,
         generate_caption_ocr(ci.cropped_frames_prefix, 0, 3, ctx=jctx)
 
 
-EMPTY_DB_FIX = ("needs fix: tasks/databases.py open_db accepts a zero-byte object (SQLite opens it as an "
-                "empty database); refuse a database whose sqlite_master has no tables with CorruptData")
 
-
-@pytest.mark.parametrize("how", ["delete", "junk", "truncate", pytest.param("empty", marks=pytest.mark.xfail(strict=True, reason=EMPTY_DB_FIX)), "sqlite_garbage"])
+@pytest.mark.parametrize("how", ["delete", "junk", "truncate", "empty", "sqlite_garbage"])
 def test_missing_or_corrupt_extents_database(cropped, storage, how):
     keys, ci = cropped
     key = ci.caption_frame_extents_db_key
@@ -404,8 +393,6 @@ def test_missing_or_corrupt_extents_database(cropped, storage, how):
             load_predictions(conn)
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: tasks/crop_infer.py load_predictions must wrap "
-                   "sqlite3.DatabaseError (no such table/column) as CorruptData")
 def test_extents_database_with_another_schema_is_corrupt_data(cropped, storage):
     import sqlite3
 
@@ -428,7 +415,7 @@ def _gz_bad_deflate(raw: bytes) -> bytes:
     return bytes(gz)
 
 
-@pytest.mark.parametrize("how", ["junk", "truncate", pytest.param("empty", marks=pytest.mark.xfail(strict=True, reason=EMPTY_DB_FIX)), "not_gzip"])
+@pytest.mark.parametrize("how", ["junk", "truncate", "empty", "not_gzip"])
 def test_corrupt_gzipped_database(storage, how):
     from tasks.databases import new_db, publish_db
 
@@ -445,8 +432,6 @@ def test_corrupt_gzipped_database(storage, how):
             conn.execute("SELECT count(*) FROM t").fetchone()
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: tasks/databases.py open_db catches (OSError, EOFError) "
-                   "but not zlib.error; add zlib.error to the except tuple")
 def test_gzipped_database_with_bad_deflate_data_is_corrupt_data(storage):
     keys = VideoKeys(TENANT, VIDEO)
     storage.put_bytes(keys.layout_db, _gz_bad_deflate(b"SQLite format 3\x00" * 100))

@@ -214,3 +214,10 @@ def test_full_pipeline_on_s3_storage(seaweed_s3, mixed_clip, ocr_engine):
     assert st.exists(keys.captions_srt) and st.exists(keys.captions_vtt)
     assert st.list(f"{keys.client}/full_frames")
     st.close()
+
+
+def test_create_exclusive_claims_a_key_once(s3_storage):
+    """Version claims rest on this: the second create of a key must lose."""
+    assert s3_storage.create_exclusive("t/claims/v1/.claim", b"run-a") is True
+    assert s3_storage.create_exclusive("t/claims/v1/.claim", b"run-b") is False
+    assert s3_storage.get_bytes("t/claims/v1/.claim") == b"run-a"

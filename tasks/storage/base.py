@@ -70,6 +70,16 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        """Create ``key`` only if it does not exist; True when this call created it.
+
+        Backends override this with an atomic primitive; this fallback is check-then-put.
+        """
+        if self.exists(key):
+            return False
+        self.put_bytes(key, data)
+        return True
+
     @contextlib.contextmanager
     def open_local(self, key: str, suffix: str = "") -> Iterator[str]:
         """A local file path holding the object for the duration of the block.

@@ -66,6 +66,17 @@ class LocalStorage(Storage):
         with open(src, "rb") as f:
             return f.read()
 
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        dest = self.path(key)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        try:
+            fd = os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)  # atomic on POSIX
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
+
     @contextlib.contextmanager
     def open_local(self, key: str, suffix: str = "") -> Iterator[str]:
         path = self.path(key)

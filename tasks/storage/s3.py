@@ -73,7 +73,8 @@ class S3Storage(Storage):
             aws_secret_access_key=secret_key,
             region_name=region or "us-east-1",
             config=Config(
-                retries={"max_attempts": max_attempts, "mode": "adaptive"},
+                # botocore reads "max_attempts" as retries (N+1 requests); this is requests.
+                retries={"total_max_attempts": max_attempts, "mode": "adaptive"},
                 signature_version="s3v4",
                 s3={"addressing_style": "path"},
                 connect_timeout=connect_timeout,
@@ -176,6 +177,19 @@ class S3Storage(Storage):
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentMD5=md5,
                                     **self._extra(key, content_type))
         except Exception as e:  # noqa: BLE001
+            raise self._wrap(e, key) from e
+
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        """Create ``key`` only if absent (conditional PUT, ``If-None-Match: *``)."""
+        check_key(key)
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*",
+                                    **self._extra(key, None))
+            return True
+        except Exception as e:  # noqa: BLE001
+            code = str(getattr(e, "response", {}).get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return False
             raise self._wrap(e, key) from e
 
     def put_fileobj(self, key: str, fileobj: IO[bytes], content_type: str | None = None) -> None:
