@@ -6,6 +6,7 @@ Modal or Prefect. Publishes ``captions.db.gz``, ``captions.srt`` and ``captions.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -160,8 +161,12 @@ def publish_captions(storage, keys: VideoKeys, captions: list[Caption], model_ve
     srt = to_srt(cues(captions))
     vtt = to_vtt(cues(captions))
     with new_db(CAPTIONS_SCHEMA) as (conn, dbpath):
+        # S3 has no multi-object commit: the database, written last, names the subtitle files
+        # it belongs with, so a reader can tell a set torn by a crash from a whole one.
         set_metadata(conn, model_version=model_version, ocr_engine=ocr_engine,
-                     frame_rate=10.0, created_at=time.time())
+                     frame_rate=10.0, created_at=time.time(),
+                     srt_sha256=hashlib.sha256(srt.encode("utf-8")).hexdigest(),
+                     vtt_sha256=hashlib.sha256(vtt.encode("utf-8")).hexdigest())
         conn.executemany(
             "INSERT INTO captions (start_frame_index, end_frame_index, start_time, end_time, text,"
             " confidence, frame_count) VALUES (?,?,?,?,?,?,?)",

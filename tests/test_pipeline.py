@@ -58,8 +58,14 @@ def test_whole_video_on_generated_clip(ctx, easy_clip):
     db = os.path.join(os.path.dirname(ctx.storage.path(keys.captions_db)), "c.db")
     with gzip.open(ctx.storage.path(keys.captions_db)) as src, open(db, "wb") as dst:
         dst.write(src.read())
-    rows = sqlite3.connect(db).execute(
+    conn = sqlite3.connect(db)
+    rows = conn.execute(
         "SELECT start_frame_index, end_frame_index, text, confidence, frame_count FROM captions ORDER BY id").fetchall()
+    meta = dict(conn.execute("SELECT key, value FROM metadata"))
+    import hashlib
+
+    assert meta["srt_sha256"] == hashlib.sha256(srt.encode()).hexdigest()  # the db names its SRT
+    assert meta["vtt_sha256"] == hashlib.sha256(vtt.encode()).hexdigest()
     assert [r[2] for r in rows] == [c[2] for c in EASY]
     assert all(0 < r[3] <= 1 and r[4] > 0 for r in rows)
     assert rows[0][0] == 0 and rows[1][0] == rows[0][1]  # back to back in the 10 Hz index space
