@@ -3,10 +3,18 @@
 Vendor errors become :class:`InvalidVideo`. Frames are yielded one at a time so memory stays
 bounded whatever the video's length. Times are exact rationals (``Fraction``) so a 10 Hz index
 never lands on the wrong source frame through float rounding.
+
+Times are relative to the video stream's start (``stream.start_time``): an MPEG-TS cut from a
+broadcast whose clock reads 60 s at its first frame, or a fragmented MP4 whose B-frame delay
+puts its first frame at 0.2 s, still has its first frame at time 0 and index 0.
+
+Frames are seen upright: the display matrix (a phone's rotation flag) is applied, so widths,
+heights, crop boxes and every returned array are in displayed (upright) coordinates.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -29,6 +37,7 @@ class VideoInfo:
     duration: float  # seconds
     codec: str
     frame_count: int  # as the container reports it; 0 when unknown
+    rotation: int = 0  # display rotation applied to frames, degrees counterclockwise: 0, 90, 180 or -90
 
 
 @dataclass
@@ -70,6 +79,8 @@ def _open(path: str | os.PathLike) -> "av.container.InputContainer":
 
 
 def _duration(container, stream) -> float:
+    """The stream's own length; neither value includes the start offset (FFmpeg's container
+    duration is end - start_time), so a TS starting at 60 s lasting 2 s reports 2 s."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -98,10 +109,16 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         try:
             # A header can be intact while the data is gone (truncated upload): prove one frame
             # decodes, and that packets reach the end of the stated duration.
-            for _ in _decode_frames(container, stream, DecodeStats(), max_frames=1):
+            for first in _decode_frames(container, stream, DecodeStats(), max_frames=1):
                 break
             else:
                 raise InvalidVideo(f"no decodable frame in {path}")
+            # Geometry as displayed: a phone video stored landscape with a 90° display matrix
+            # is portrait everywhere downstream (crop fractions, chunk sizes, OCR).
+            k = _quarter_turns(first)
+            if k:
+                w, h = (info.height, info.width) if k % 2 else (info.width, info.height)
+                info = dataclasses.replace(info, width=w, height=h, rotation=(0, 90, 180, -90)[k])
             _check_not_truncated(container, stream, info, os.fspath(path))
         except av.error.FFmpegError as e:
             raise InvalidVideo(f"cannot read {path}: {e}") from e
@@ -143,10 +160,19 @@ def _check_not_truncated(container, stream, info: VideoInfo, path: str) -> None:
         )
 
 
-def _frame_time(frame: "av.VideoFrame", fallback: Fraction) -> Fraction:
+def _frame_time(frame: "av.VideoFrame", fallback: Fraction, t0: Fraction = Fraction(0)) -> Fraction:
+    """The frame's presentation time relative to the stream start ``t0`` (``fallback``, already
+    relative, when the frame has no timestamp)."""
     if frame.pts is not None and frame.time_base is not None:
-        return Fraction(frame.pts) * Fraction(frame.time_base)
+        return Fraction(frame.pts) * Fraction(frame.time_base) - t0
     return fallback
+
+
+def _stream_start(stream) -> Fraction | None:
+    """``stream.start_time`` in seconds, or None when the container does not state it."""
+    if stream.start_time is None or stream.time_base is None:
+        return None
+    return Fraction(stream.start_time) * Fraction(stream.time_base)
 
 
 def _decode_frames(container, stream, stats: DecodeStats, max_frames: int | None = None):
@@ -177,7 +203,8 @@ def iter_frames_at_rate(
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, transform(frame))`` for every index of a ``rate`` Hz grid, streaming.
 
-    Index ``i`` gets the source frame on screen at time ``i / rate``: the last frame whose
+    Index ``i`` gets the source frame on screen at time ``i / rate`` after the stream start
+    (``stream.start_time``, else the first frame's time): the last frame whose
     presentation time is ≤ ``i / rate`` (the first frame for indices before it). Every index
     from 0 to the end of the last frame's display is emitted, so no tail frame is lost.
     ``transform`` runs only on frames that are emitted, so a 30 fps source sampled at 10 Hz
@@ -192,11 +219,16 @@ def iter_frames_at_rate(
             stream.codec_context.skip_frame = "NONREF"
         rate_guess = stream.average_rate or stream.guessed_rate or Fraction(25)
         frame_dur = 1 / Fraction(rate_guess)
+        # Index i is relative time i/rate from the stream start; without a stated start time
+        # the first decoded frame's time is the start.
+        t0 = _stream_start(stream)
         next_index = 0
         prev = None
         prev_t = Fraction(0)
         for frame in _decode_frames(container, stream, stats):
-            t = _frame_time(frame, prev_t + frame_dur if prev is not None else Fraction(0))
+            if t0 is None:
+                t0 = _frame_time(frame, Fraction(0))
+            t = _frame_time(frame, prev_t + frame_dur if prev is not None else Fraction(0), t0)
             if prev is not None and t <= prev_t:
                 continue  # duplicate or out-of-order timestamp: keep the first frame shown
             if prev is not None:
@@ -232,9 +264,14 @@ def sample_frames(
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(time, transform(frame))`` for the frame on screen at each of ``times`` (ascending).
 
-    For a sparse grid (0.1 Hz) it seeks to the keyframe before each time and decodes forward to
-    it, so the whole video is never decoded; targets closer than ``reseek_gap`` seconds to the
-    decoder's position are reached by decoding on, which is cheaper than a seek.
+    ``times`` are seconds from the stream start, the same clock as :func:`iter_frames_at_rate`'s
+    indices. For a sparse grid (0.1 Hz) it seeks to the keyframe before each time and decodes
+    forward to it, so the whole video is never decoded; targets closer than ``reseek_gap``
+    seconds to the decoder's position are reached by decoding on, which is cheaper than a seek.
+
+    A seek that lands after its target (MPEG-TS seeks by timestamp search and can skip past a
+    keyframe, or land where nothing more decodes) is retried further back, and finally from the
+    start of the file, so a target is never answered with a later frame nor silently dropped.
     """
     stats = stats if stats is not None else DecodeStats()
     targets = sorted(set(float(t) for t in times))
@@ -242,6 +279,34 @@ def sample_frames(
     try:
         stream = container.streams.video[0]
         tb = Fraction(stream.time_base)
+        t0 = _stream_start(stream)
+        if t0 is None and targets:  # no stated start: the first frame's time is the start
+            first = next(_decode_frames(container, stream, stats), None)
+            t0 = _frame_time(first, Fraction(0)) if first is not None else Fraction(0)
+            container.close()
+            container = _open(path)
+            stream = container.streams.video[0]
+        t0 = t0 or Fraction(0)
+
+        def position(ft: Fraction):
+            """(frames, first frame) with the decoder at or before relative time ``ft``."""
+            nonlocal container, stream
+            backoff = Fraction(0)
+            while True:
+                at = ft - backoff
+                if at <= 0:  # from the very beginning: a fresh demuxer, no seek to get wrong
+                    container.close()
+                    container = _open(path)
+                    stream = container.streams.video[0]
+                    frames = _decode_frames(container, stream, stats)
+                    return frames, next(frames, None)
+                container.seek(int((at + t0) / tb), stream=stream, backward=True, any_frame=False)
+                frames = _decode_frames(container, stream, stats)
+                first = next(frames, None)
+                if first is not None and _frame_time(first, Fraction(0), t0) <= ft:
+                    return frames, first
+                backoff = max(Fraction(1), backoff * 4)  # overshot: 1 s, 4 s, 16 s ... back
+
         frames: Iterator | None = None
         pending = None  # the first frame past the previous target, not yet consumed
         prev = None
@@ -250,9 +315,8 @@ def sample_frames(
             ft = Fraction(target).limit_denominator(100000)
             need_seek = frames is None or prev_t is None or ft - prev_t > reseek_gap or ft < prev_t
             if need_seek:
-                container.seek(int(ft / tb), stream=stream, backward=True, any_frame=False)
-                frames = _decode_frames(container, stream, stats)
-                pending, prev, prev_t = None, None, None
+                frames, pending = position(ft)
+                prev, prev_t = None, None
             chosen = None
             while True:
                 frame = pending if pending is not None else next(frames, None)
@@ -260,7 +324,7 @@ def sample_frames(
                 if frame is None:
                     chosen = prev  # past the end: the last frame stays on screen
                     break
-                t = _frame_time(frame, Fraction(0))
+                t = _frame_time(frame, Fraction(0), t0)
                 if t > ft:
                     chosen = prev if prev is not None else frame
                     pending = frame
@@ -276,16 +340,40 @@ def sample_frames(
         container.close()
 
 
+def _quarter_turns(frame: "av.VideoFrame") -> int:
+    """Counterclockwise quarter turns (0..3) that show the frame as its display matrix says.
+
+    ``frame.rotation`` is the matrix's counterclockwise angle (FFmpeg's
+    ``av_display_rotation_get``); 0 when the frame has no display matrix. Angles that are not a
+    multiple of 90° are rounded to the nearest quarter turn. Flips in the matrix are ignored.
+    """
+    try:
+        angle = frame.rotation
+    except Exception:  # noqa: BLE001 - malformed side data: show the frame as stored
+        return 0
+    if not angle:
+        return 0
+    return int(round(float(angle) / 90)) % 4
+
+
+def _upright(frame: "av.VideoFrame") -> np.ndarray:
+    """(H, W, 3) RGB as displayed; a view (not contiguous) when the frame is rotated."""
+    img = frame.to_ndarray(format="rgb24")
+    k = _quarter_turns(frame)
+    return np.rot90(img, k) if k else img
+
+
 def to_rgb(frame: "av.VideoFrame") -> np.ndarray:
-    """Whole frame as (H, W, 3) uint8 RGB."""
-    return frame.to_ndarray(format="rgb24")
+    """Whole frame, upright (display rotation applied), as (H, W, 3) uint8 RGB."""
+    return np.ascontiguousarray(_upright(frame))
 
 
 def crop_transform(box: tuple[int, int, int, int]) -> FrameFn:
-    """A transform that returns the (y1-y0, x1-x0, 3) RGB crop ``box = (x0, y0, x1, y1)``."""
+    """A transform that returns the (y1-y0, x1-x0, 3) RGB crop ``box = (x0, y0, x1, y1)``,
+    ``box`` being in upright (displayed) coordinates: the frame is rotated, then cropped."""
     x0, y0, x1, y1 = box
 
     def fn(frame: "av.VideoFrame") -> np.ndarray:
-        return np.ascontiguousarray(frame.to_ndarray(format="rgb24")[y0:y1, x0:x1])
+        return np.ascontiguousarray(_upright(frame)[y0:y1, x0:x1])
 
     return fn
