@@ -24,6 +24,8 @@ def _registry() -> dict[str, type[PairPredictor]]:
 
         if LearnedPairClassifier.weights_available():
             found[LearnedPairClassifier.name] = LearnedPairClassifier
+    except ModuleNotFoundError:
+        pass  # not installed in this build
     except Exception:  # noqa: BLE001 - a broken optional model must not take the baseline down
         logging.getLogger(__name__).exception("learned caption-extents model unavailable")
     return found
