@@ -117,12 +117,17 @@ class CaptionRenderer:
         return out
 
 
+def _frame_index(seconds: float, fps: Fraction) -> int:
+    """The first frame whose time is at or after ``seconds``."""
+    return math.ceil(round(seconds * fps, 6))
+
+
 def snap(captions: Sequence[Caption], fps: Fraction) -> list[Caption]:
     """Move each boundary to the first frame time at or after it (what the frames really show)."""
     out = []
     for c in captions:
-        s = math.ceil(round(c.start * fps, 6)) / fps
-        e = math.ceil(round(c.end * fps, 6)) / fps
+        s = _frame_index(c.start, fps) / fps
+        e = _frame_index(c.end, fps) / fps
         out.append(Caption(round(float(s), 6), round(float(e), 6), c.text))
     return out
 
@@ -161,12 +166,14 @@ def make_clip(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"g": str(max(1, int(gop_seconds * fps))), "bf": str(bframes),
                           "crf": str(crf), "preset": preset}
+        # Visibility by whole frame numbers: a float start like 1.08 s compared with the exact
+        # frame time 27/25 would otherwise round the wrong way and show the caption a frame late.
+        spans = [(_frame_index(c.start, fps), _frame_index(c.end, fps), c.text) for c in caps]
         for j in range(n_frames):
-            t = Fraction(j) / fps
             img = next(frames)
-            for c in caps:
-                if c.start <= t < c.end:
-                    img = renderer.draw(img, c.text)
+            for a, b, text in spans:
+                if a <= j < b:
+                    img = renderer.draw(img, text)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
             frame.pts = j
             frame.time_base = 1 / fps

@@ -34,6 +34,8 @@ class JobContext:
     lang: str | None = None
     device_name: str | None = None  # auto|cpu|cuda|mps; None reads CAPTIONACC_DEVICE
     predictor_name: str = "auto"  # auto|learned|classical
+    # Refine caption boundaries to the source frame (decodes around each boundary again).
+    refine_boundaries: bool = True
     progress: Progress = _no_progress
     _ocr: "OcrEngine | None" = field(default=None, repr=False)
     _predictor: "PairPredictor | None" = field(default=None, repr=False)

@@ -14,12 +14,13 @@ import re
 import sqlite3
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
 
 from gpu_kernels.crop import region_to_box
-from gpu_kernels.extents import CLASSES, PairProbs
+from gpu_kernels.extents import CLASSES, PairProbs, decode_intervals
 from gpu_kernels.stream import Sink, threaded
 from gpu_kernels.video import DecodeStats, crop_transform, iter_frames_at_rate, probe
 
@@ -123,14 +124,16 @@ def crop_and_infer_caption_frame_extents(
             if n == 0:
                 raise InvalidVideo(f"no frames decoded from {video_key}")
             ctx.progress("crop+infer", n, n)
+            extents = caption_extents(path, box, probs, info.duration, predictor,
+                                      refine=ctx.refine_boundaries)
             manifest = writer.finish(
                 version=version, crop_region=region.__dict__, crop_box=list(box),
                 source={"width": info.width, "height": info.height, "fps": info.fps,
                         "duration": info.duration, "corrupt_packets": stats.corrupt_packets},
             )
             storage.put_bytes(manifest_key(prefix), json.dumps(manifest).encode(), "application/json")
-            _publish_predictions(storage, keys, probs, version, predictor.model_version, started,
-                                 time.monotonic() - t0, n, region, str(ctx.device), run_id)
+            _publish_predictions(storage, keys, probs, extents, version, predictor.model_version,
+                                 started, time.monotonic() - t0, n, region, str(ctx.device), run_id)
             storage.delete(f"{prefix}/{CLAIM}")  # the manifest now holds the number
         except BaseException:
             writer.close()
@@ -148,8 +151,48 @@ def crop_and_infer_caption_frame_extents(
     )
 
 
-def _publish_predictions(storage, keys, probs: PairProbs, version, model_version, started,
-                         seconds, frame_count, region, device, run_id) -> None:
+@dataclass(frozen=True)
+class CaptionExtent:
+    """One caption: 10 Hz frame indices [start_frame, end_frame) and times in seconds."""
+
+    start_frame: int
+    end_frame: int
+    start_time: float
+    end_time: float
+    score: float
+    refined: bool  # times exact to a source frame (True) or grid midpoints (False)
+
+
+def grid_seconds(start: int, end: int, duration: float) -> tuple[float, float]:
+    """10 Hz interval → seconds without decoding. A caption first seen at sample s appeared
+    somewhere in ((s-1)/10, s/10]; the midpoint halves the worst-case error to 50 ms."""
+    s = 0.0 if start == 0 else (start - 0.5) / 10
+    e = (end - 0.5) / 10
+    if duration > 0:
+        e = min(e, duration)
+    return round(s, 3), round(max(e, s + 0.05), 3)
+
+
+def caption_extents(path, box, probs: PairProbs, duration: float, predictor, refine: bool
+                    ) -> list[CaptionExtent]:
+    """Decode pair probabilities into captions; optionally refine each boundary to the source
+    frame where it happens (decoding only around boundaries)."""
+    intervals = decode_intervals(probs)
+    grid = [grid_seconds(iv.start, iv.end, duration) for iv in intervals]
+    times, refined = grid, False
+    if refine and intervals:
+        from gpu_kernels.extents.refine import refine_intervals
+
+        exact = refine_intervals(path, box, intervals, predictor=predictor)
+        # A boundary refined onto the end of the video keeps the grid's clamp.
+        times = [(round(a, 4), round(min(b, duration) if duration > 0 else b, 4)) for a, b in exact]
+        refined = True
+    return [CaptionExtent(iv.start, iv.end, a, b if b > a else g[1], iv.score, refined)
+            for iv, (a, b), g in zip(intervals, times, grid)]
+
+
+def _publish_predictions(storage, keys, probs: PairProbs, extents: list[CaptionExtent], version,
+                         model_version, started, seconds, frame_count, region, device, run_id) -> None:
     fwd, bwd = probs.forward, probs.backward
     fl, bl = fwd.argmax(1), bwd.argmax(1)
     rows = [
@@ -168,6 +211,10 @@ def _publish_predictions(storage, keys, probs: PairProbs, version, model_version
              "backward_predicted_label", "backward_confidence"]
             + [f"forward_prob_{c}" for c in CLASSES] + [f"backward_prob_{c}" for c in CLASSES])
         conn.executemany(f"INSERT INTO pair_results ({cols}) VALUES ({','.join('?' * 16)})", rows)
+        conn.executemany(
+            "INSERT INTO caption_extents (start_frame_index, end_frame_index, start_time, end_time,"
+            " score, refined) VALUES (?,?,?,?,?,?)",
+            [(e.start_frame, e.end_frame, e.start_time, e.end_time, e.score, int(e.refined)) for e in extents])
         publish_db(conn, dbpath, storage, keys.caption_frame_extents_db)
 
 
@@ -184,3 +231,14 @@ def load_predictions(conn) -> tuple[PairProbs, dict]:
         raise CorruptData(f"caption_frame_extents.db has the wrong schema: {e}") from e
     arr = np.array([r[1:] for r in rows], dtype=np.float32).reshape(-1, 10)
     return PairProbs(arr[:, :5], arr[:, 5:]), meta
+
+
+def load_extents(conn) -> list[CaptionExtent]:
+    """The decoded captions a run stored (see :func:`caption_extents`)."""
+    try:
+        rows = conn.execute(
+            "SELECT start_frame_index, end_frame_index, start_time, end_time, score, refined"
+            " FROM caption_extents ORDER BY start_frame_index").fetchall()
+    except sqlite3.DatabaseError as e:
+        raise CorruptData(f"caption_frame_extents.db has the wrong schema: {e}") from e
+    return [CaptionExtent(a, b, c, d, e, bool(f)) for a, b, c, d, e, f in rows]

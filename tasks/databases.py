@@ -104,6 +104,15 @@ CREATE TABLE pair_results (
     {_PROB_COLS},
     UNIQUE (frame1_index, frame2_index)
 );
+CREATE TABLE caption_extents (          -- pair_results decoded (Viterbi) into captions
+    id INTEGER PRIMARY KEY,
+    start_frame_index INTEGER NOT NULL, -- 10 Hz index, inclusive
+    end_frame_index INTEGER NOT NULL,   -- 10 Hz index, exclusive
+    start_time REAL NOT NULL,           -- seconds: the first source frame showing the caption
+    end_time REAL NOT NULL,             -- seconds: the first source frame without it
+    score REAL NOT NULL,
+    refined INTEGER NOT NULL            -- 1: times exact to a source frame; 0: grid midpoints
+);
 """
 
 CAPTIONS_SCHEMA = """

@@ -11,11 +11,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from gpu_kernels.extents import Interval, decode_intervals
 
 from .caption_ocr import ocr_captions
 from .context import JobContext
-from .crop_infer import crop_and_infer_caption_frame_extents, load_predictions
+from .crop_infer import (CaptionExtent, crop_and_infer_caption_frame_extents, grid_seconds, load_extents,
+                         load_predictions)
 from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadata
 from .errors import CaptionAccError
 from .extract import extract_frames_and_ocr
@@ -53,14 +53,7 @@ class PipelineResult:
     timings: dict = field(default_factory=dict)
 
 
-def frames_to_seconds(start: int, end: int, duration: float) -> tuple[float, float]:
-    """10 Hz interval → seconds. A caption first seen at sample s appeared somewhere in
-    ((s-1)/10, s/10]; the midpoint halves the worst-case error to 50 ms."""
-    s = 0.0 if start == 0 else (start - 0.5) / 10
-    e = (end - 0.5) / 10
-    if duration > 0:
-        e = min(e, duration)
-    return round(s, 3), round(max(e, s + 0.05), 3)
+frames_to_seconds = grid_seconds  # 10 Hz interval → seconds when no boundary was refined
 
 
 def _similar(a: str, b: str) -> bool:
@@ -103,11 +96,11 @@ def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
     return CropRegion(*row[:4]), ("suggested" if row[4] != "default" else "default")
 
 
-def caption_intervals(storage, caption_frame_extents_db_key: str) -> tuple[list[Interval], dict]:
-    """Caption intervals decoded from stored pair predictions, and the run's metadata."""
+def caption_intervals(storage, caption_frame_extents_db_key: str) -> tuple[list[CaptionExtent], dict]:
+    """The captions a crop-and-infer run decoded (and refined), and the run's metadata."""
     with open_db(storage, caption_frame_extents_db_key) as conn:
-        probs, meta = load_predictions(conn)
-    return decode_intervals(probs), meta
+        _probs, meta = load_predictions(conn)
+        return load_extents(conn), meta
 
 
 def run_video(
@@ -134,10 +127,10 @@ def run_video(
     t = time.monotonic()
     caps = []
     ctx.progress("caption-ocr", 0, len(intervals))
-    results = ocr_captions(ci.cropped_frames_prefix, [(iv.start, iv.end) for iv in intervals], ctx=ctx)
+    results = ocr_captions(ci.cropped_frames_prefix, [(iv.start_frame, iv.end_frame) for iv in intervals], ctx=ctx)
     for n, (iv, r) in enumerate(zip(intervals, results), 1):
-        s, e = frames_to_seconds(iv.start, iv.end, extract.duration)
-        caps.append(Caption(iv.start, iv.end, s, e, r.ocr_text, r.confidence, r.frame_count))
+        caps.append(Caption(iv.start_frame, iv.end_frame, iv.start_time, iv.end_time, r.ocr_text,
+                            r.confidence, r.frame_count))
         ctx.progress("caption-ocr", n, len(intervals))
     timings["caption_ocr"] = time.monotonic() - t
     captions = merge_captions(caps)

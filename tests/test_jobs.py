@@ -94,11 +94,18 @@ def test_crop_and_infer_outputs(ctx, uploaded):
         assert meta["cropped_frames_version"] == 1 and meta["total_pairs"] == n - 1
         pairs = conn.execute("SELECT frame1_index, frame2_index, forward_predicted_label FROM pair_results"
                              " ORDER BY frame1_index").fetchall()
+        ext = conn.execute("SELECT start_frame_index, end_frame_index, start_time, end_time, refined"
+                           " FROM caption_extents ORDER BY start_frame_index").fetchall()
     assert [(a, b) for a, b, _ in pairs] == [(k, k + 1) for k in range(n - 1)]
     labels = {a: lab for a, _, lab in pairs}
     # Frames 0..5 show no caption; frames 6..17 show "Hello there" (0.52 s .. 1.8 s).
     assert all(labels[k] == "empty_empty" for k in range(0, 4))
     assert all(labels[k] in ("same", "different") for k in range(6, 17))
+
+    # The decoded captions are stored too, with times refined to the source frame (25 fps).
+    first = ext[0]
+    assert first[0] == 6 and first[4] == 1
+    assert abs(first[2] - truth["captions"][0]["start"]) <= 0.041
 
     r2 = crop_and_infer_caption_frame_extents(keys.video, TENANT, VIDEO, BAND, ctx=ctx)
     assert r2.version == 2  # a new version number per run

@@ -120,13 +120,15 @@ def _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_
     return result
 
 
-def caption_intervals(caption_frame_extents_db_key: str) -> tuple[list[list[int]], str]:
-    """([start, end) frame intervals decoded from the stored pair predictions, model version)."""
+def caption_intervals(caption_frame_extents_db_key: str) -> tuple[list[list], str]:
+    """([start, end, start_s, end_s] per caption as the crop-and-infer run decoded and refined
+    them, model version)."""
     from tasks.pipeline import caption_intervals as read_intervals
 
     with _storage() as storage:
-        intervals, meta = read_intervals(storage, caption_frame_extents_db_key)
-    return [[iv.start, iv.end] for iv in intervals], str(meta.get("model_version", "?"))
+        extents, meta = read_intervals(storage, caption_frame_extents_db_key)
+    return ([[e.start_frame, e.end_frame, e.start_time, e.end_time] for e in extents],
+            str(meta.get("model_version", "?")))
 
 
 def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
@@ -144,13 +146,15 @@ def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend
     if captions is None:
         captions, model_version = caption_intervals(keys.caption_frame_extents_db)
     futures = [gpu_job.submit("generate_caption_ocr",
-                              dict(chunks_prefix=chunks_prefix, start_frame=int(s), end_frame=int(e)),
+                              dict(chunks_prefix=chunks_prefix, start_frame=int(c[0]), end_frame=int(c[1])),
                               backend=backend, timeout_s=timeout_s)
-               for s, e in captions]
+               for c in captions]
     caps = []
-    for (s, e), fut in zip(captions, futures):
+    for c, fut in zip(captions, futures):
         r = fut.result()
-        t0, t1 = frames_to_seconds(int(s), int(e), duration or 0.0)
+        s, e = int(c[0]), int(c[1])
+        # Stored extents carry exact times; intervals given by a caller are on the 10 Hz grid.
+        t0, t1 = (float(c[2]), float(c[3])) if len(c) >= 4 else frames_to_seconds(s, e, duration or 0.0)
         caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"]))
     merged = merge_captions(caps)
     if not merged:
@@ -188,7 +192,7 @@ def crop_and_infer(video_id: str, tenant_id: str, storage_key: str, crop_region:
 
 @flow(name="captionacc-caption-ocr")
 def caption_ocr(video_id: str, tenant_id: str, chunks_prefix: str,
-                captions: Optional[list[list[int]]] = None, duration: Optional[float] = None,
+                captions: Optional[list[list[float]]] = None, duration: Optional[float] = None,
                 backend: Optional[str] = None, timeout_s: Optional[float] = None,
                 database_url: Optional[str] = None) -> list[dict]:
     """OCR every caption of a video (fanned out), then publish captions.db.gz/.srt/.vtt.
