@@ -54,6 +54,7 @@ class JobContext:
             lang=s.lang,
             device_name=s.device,
             predictor_name=s.extents_model,
+            refine_boundaries=s.refine_boundaries,
         )
         kw.update(overrides)
         return cls(**kw)

@@ -34,7 +34,7 @@ from .types import CropInferResult, CropRegion
 
 log = logging.getLogger(__name__)
 
-INFER_BATCH = 256
+INFER_BATCH = 64  # frames per predict(): the model downsizes them, so bigger batches only cost memory
 _VERSION_RE = re.compile(r"/cropped_frames_v(\d+)/")
 
 

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # --- compute -------------------------------------------------------------------------
     device: Optional[str] = Field(None, validation_alias=_env("CAPTIONACC_DEVICE"))
     extents_model: str = Field("auto", validation_alias=_env("CAPTIONACC_EXTENTS_MODEL"))
+    # Refine caption boundaries to the source frame (a second, partial decode around each one).
+    refine_boundaries: bool = Field(True, validation_alias=_env("CAPTIONACC_REFINE_BOUNDARIES"))
 
     # --- services and dispatch -----------------------------------------------------------
     redis_url: str = Field("redis://localhost:6379/0", validation_alias=_env("CAPTIONACC_REDIS_URL", "REDIS_URL"))
