@@ -35,6 +35,7 @@ import torch  # noqa: E402
 from gpu_kernels.extents import decode_intervals, get_predictor  # noqa: E402
 from gpu_kernels.extents.refine import refine_intervals  # noqa: E402
 from gpu_kernels.video import crop_transform, iter_frames_at_rate  # noqa: E402
+from tasks.pipeline import similar_text  # noqa: E402 - the pipeline's own merge rule
 
 SHARED = ROOT.parent / "shared"
 HELDOUT_SEED_BASE = 777_000_000  # disjoint from every training seed range
@@ -130,21 +131,6 @@ def run_predictor(name: str, clips, out: Path, refine: bool, rate: float = 10.0,
     return dirs
 
 
-def _similar(a: str, b: str) -> bool:
-    """``tasks.pipeline``'s rule: same caption when the edit distance is ≤ 20% of the longer."""
-    if a == b:
-        return True
-    if not a or not b:
-        return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] <= 0.2 * max(len(a), len(b))
-
-
 def oracle_merge(spans: list[tuple[float, float]], gt: list[dict]) -> list[tuple[float, float]]:
     """What the pipeline's OCR merge step would do with perfect OCR: each span reads the text of
     the true caption it overlaps most, and neighbours (gap ≤ 0.1 s) with similar text join.
@@ -155,7 +141,7 @@ def oracle_merge(spans: list[tuple[float, float]], gt: list[dict]) -> list[tuple
     for s, e in spans:
         best = max(gt, key=lambda c: min(e, c["end"]) - max(s, c["start"]), default=None)
         text = best["text"] if best and min(e, best["end"]) - max(s, best["start"]) > 0 else ""
-        if out and s - out[-1][1] <= 0.1 + 1e-6 and _similar(out[-1][2], text):
+        if out and s - out[-1][1] <= 0.1 + 1e-6 and similar_text(out[-1][2], text):
             out[-1] = (out[-1][0], e, out[-1][2])
         else:
             out.append((s, e, text))

@@ -56,7 +56,7 @@ class PipelineResult:
 frames_to_seconds = grid_seconds  # 10 Hz interval → seconds when no boundary was refined
 
 
-def _similar(a: str, b: str) -> bool:
+def similar_text(a: str, b: str) -> bool:
     """Same caption read twice with OCR noise: edit distance within 20% of the longer text."""
     if a == b:
         return True
@@ -77,7 +77,7 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1) -> list[Caption
     for c in caps:
         if not c.text.strip():
             continue
-        if out and c.start_frame - out[-1].end_frame <= max_gap_frames and _similar(out[-1].text, c.text):
+        if out and c.start_frame - out[-1].end_frame <= max_gap_frames and similar_text(out[-1].text, c.text):
             p = out[-1]
             keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
             out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,

@@ -8,40 +8,14 @@ one job and two more wait in the queue, then restarted on the same port and data
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
 import uuid
-
-import pytest
 
 from tests.services.celery_workers import (  # noqa: F401 - fixtures
     TENANT, clip_path, job_calls, release_results, start_workers, video_key, worker_env,
 )
-from tests.services.redis_server import free_port
-
-
-def _start(port: int, workdir: str) -> subprocess.Popen:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", "",
-         "--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("redis-server did not start")
+from tests.services.redis_server import free_port, start_redis
 
 
 def test_redis_restart_mid_run_loses_no_job(tmp_path, clip_path):  # noqa: F811
@@ -51,7 +25,7 @@ def test_redis_restart_mid_run_loses_no_job(tmp_path, clip_path):  # noqa: F811
     port, data = free_port(), str(tmp_path / "redis")
     os.makedirs(data)
     url = f"redis://127.0.0.1:{port}/0"
-    redis_proc = _start(port, data)
+    redis_proc = start_redis(port, data, persistent=True).proc
     root = str(tmp_path / "bucket")
     storage = LocalStorage(root)
     env = worker_env(url, dict(CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=root),
@@ -75,7 +49,7 @@ def test_redis_restart_mid_run_loses_no_job(tmp_path, clip_path):  # noqa: F811
         redis_proc.send_signal(signal.SIGKILL)  # the broker dies with one job running, two queued
         redis_proc.wait(10)
         time.sleep(1.0)
-        redis_proc = _start(port, data)  # same port, same append-only file
+        redis_proc = start_redis(port, data, persistent=True).proc  # same port, same append-only file
 
         for v, r in zip(videos, results):
             out = r.get(timeout=180)

@@ -37,14 +37,17 @@ class RedisServer:
         return redis.Redis.from_url(self.url(db))
 
 
-def start_redis() -> RedisServer:
+def start_redis(port: int | None = None, workdir: str | None = None, persistent: bool = False) -> RedisServer:
+    """``persistent``: an append-only file fsynced on every write, so a restart on the same
+    ``port`` and ``workdir`` keeps the queues (what a production broker needs)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server; make test does)")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="captionacc-redis-")
+    port = port or free_port()
+    workdir = workdir or tempfile.mkdtemp(prefix="captionacc-redis-")
+    aof = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else ["--appendonly", "no"]
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", *aof,
          "--dir", workdir, "--protected-mode", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
