@@ -15,13 +15,13 @@ import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Iterable
+from typing import Callable
 
 import av
 import numpy as np
 
 from .errors import CorruptData, InvalidFrameRange, MissingObject
-from .keys import chunk_key, manifest_key
+from .keys import manifest_key
 from .storage import Storage
 
 LEVELS = (16, 4, 1)
@@ -293,8 +293,3 @@ def _decode_chunk(path: str, key: str) -> list[np.ndarray]:
             return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     except (av.error.FFmpegError, IndexError) as e:
         raise CorruptData(f"chunk {key} cannot be decoded: {e}") from e
-
-
-def all_chunk_keys(manifest: dict, prefix: str) -> Iterable[str]:
-    for c in manifest["chunks"]:
-        yield chunk_key(prefix, c["modulo"], c["chunk_index"])

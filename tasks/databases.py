@@ -10,7 +10,7 @@ import shutil
 import sqlite3
 import tempfile
 import zlib
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .errors import CorruptData
 from .storage import Storage
@@ -197,5 +197,3 @@ def set_metadata(conn: sqlite3.Connection, **items) -> None:
         [(k, str(v)) for k, v in items.items()],
     )
 
-
-BuildFn = Callable[[sqlite3.Connection], None]
