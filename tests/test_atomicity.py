@@ -328,10 +328,10 @@ def test_extract_killed_then_rerun_is_whole(kill, tmp_path, clip, zygote):
     assert not any("/.partial-" in k for k in storage.list(TENANT))
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix: tasks/pipeline.py publish_captions writes captions.srt, "
-                   "captions.vtt and captions.db.gz as three independent puts; a kill between them leaves a new "
-                   "SRT beside the old VTT/DB. Store sha256 of the SRT/VTT in captions.db metadata (written "
-                   "last) so readers can tell, or publish under a run-scoped key with captions.db as pointer")
+@pytest.mark.xfail(strict=True, reason="known gap: captions.srt, captions.vtt and captions.db.gz are three "
+                   "fixed keys and S3 has no multi-object commit, so a kill between the writes leaves a new "
+                   "SRT beside the old VTT/DB; captions.db (written last) records the SRT/VTT SHA-256 so a "
+                   "reader can detect the torn set. A real fix needs run-scoped keys with a pointer.")
 def test_captions_killed_between_srt_and_database_never_mix(tmp_path, zygote):
     storage = LocalStorage(tmp_path / "bucket")
     keys = VideoKeys(TENANT, VIDEO)
