@@ -51,3 +51,19 @@ class Transient(CaptionAccError):
 
 class Fatal(CaptionAccError):
     """A broken environment or a bug: missing model weights, unusable device."""
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) is a runner telling the job to stop — Celery's soft
+    time limit, a timeout — rather than a failure of the work itself. Code that isolates
+    failures (retry this frame, skip that one) must let these through. Matched by class name
+    so the compute layers need not import Celery."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, TimeoutError) or any(
+            c.__name__ in ("SoftTimeLimitExceeded", "TimeLimitExceeded") for c in type(exc).__mro__
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -11,4 +11,5 @@ from gpu_kernels.errors import (  # noqa: F401
     InvalidVideo,
     MissingObject,
     Transient,
+    is_interruption,
 )

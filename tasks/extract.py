@@ -14,7 +14,7 @@ from gpu_kernels.layout import Box, suggest_layout
 from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
 
 from .context import JobContext
-from .errors import BadInput, Fatal, Transient
+from .errors import BadInput, Fatal, Transient, is_interruption
 from .databases import LAYOUT_SCHEMA, RAW_OCR_SCHEMA, new_db, publish_db, set_metadata
 from .inputs import positive_rate, video_keys
 from .types import ExtractResult
@@ -50,7 +50,9 @@ def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
         results = engine.recognize_batch(images)
     except (BadInput, Fatal):
         raise
-    except Exception:  # noqa: BLE001 - engine errors are vendor errors; isolate the bad frame
+    except Exception as e:  # noqa: BLE001 - engine errors are vendor errors; isolate the bad frame
+        if is_interruption(e):
+            raise  # a time limit, not a bad frame
         log.warning("OCR batch of %d failed; retrying frame by frame", len(images), exc_info=True)
         results = []
         for img in images:
@@ -58,7 +60,9 @@ def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
                 results.append(engine.recognize(img))
             except (BadInput, Fatal):
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001
+                if is_interruption(e):
+                    raise
                 n_failed += 1
                 results.append([])
     if len(results) != len(images):

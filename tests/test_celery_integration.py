@@ -172,11 +172,17 @@ def test_soft_time_limit_interrupts_the_job_and_the_worker_carries_on(cluster, w
 
     from workers.celery_app import JOBS
 
+    from tests.services.celery_workers import make_test_clip
+
     app, _workers, _env = cluster
     storage = worker_storage[1]
     video = str(uuid.uuid4())
-    storage.put_file(video_key(TENANT, video), clip_path)
-    job, kw = job_calls(video)[0]  # extract: OCR of ~30 frames, seconds of work
+    # A minute of video at frame_rate 10: ~600 frames of OCR, many seconds of work even on a
+    # quiet machine (the 8 s shared clip can finish inside the 1 s limit).
+    long_clip = make_test_clip(os.path.join(os.path.dirname(clip_path), "long.mp4"), duration=60.0)
+    storage.put_file(video_key(TENANT, video), long_clip)
+    job, kw = job_calls(video)[0]
+    kw = dict(kw, frame_rate=10.0)
     # The worker's timer checks limits about once a second, so the limit is 1 s, not less.
     r = app.send_task(JOBS[job].task_name, kwargs=kw, queue="gpu-a10g", soft_time_limit=1.0, time_limit=120)
     with pytest.raises(SoftTimeLimitExceeded):

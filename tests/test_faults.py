@@ -482,3 +482,25 @@ def test_compose_services_are_not_exposed_without_auth():
     for secret in ("WASABI_SECRET_KEY", "GOOGLE_APPLICATION_CREDENTIALS_JSON", "FLOWER_PASSWORD"):
         for m in re.finditer(rf"^\s*-?\s*{secret}\s*[:=]\s*(\S+)", text, re.M):
             assert m.group(1).startswith("$"), f"{secret} has a literal value"  # only ${VAR...}
+
+
+def test_ocr_isolation_lets_a_time_limit_through(tmp_path):
+    """Retrying frame by frame must not swallow the runner's stop signal (Celery's soft time
+    limit arrives as an exception inside the OCR engine, often wrapped by it)."""
+
+    class SoftTimeLimitExceeded(Exception):  # what celery.exceptions raises, matched by name
+        pass
+
+    class StoppedOcr(OcrEngine):
+        name = "stopped"
+
+        def recognize(self, image):
+            try:
+                raise SoftTimeLimitExceeded("soft time limit (1s) exceeded")
+            except SoftTimeLimitExceeded as e:
+                raise RuntimeError("onnxruntime run failed") from e  # engines wrap it
+
+    st, keys, ctx = _extract_ctx(tmp_path, StoppedOcr())
+    with pytest.raises(RuntimeError, match="onnxruntime"):
+        extract_frames_and_ocr(keys.video, TENANT, VIDEO, ctx=ctx)
+    assert not st.exists(keys.raw_ocr_db)

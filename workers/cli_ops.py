@@ -111,7 +111,7 @@ def run_reprocess(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     spec = JOBS[job]
-    res = app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue)
+    res = app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
     print(json.dumps({"task_id": res.id, "task": spec.task_name, "queue": spec.queue}))
     if not args.wait:
         return 0

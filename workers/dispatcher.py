@@ -202,7 +202,7 @@ class CeleryBackend:
         import gpu_kernels.errors  # noqa: F401 - lets Celery rebuild our exception types
 
         spec = JOBS[job]
-        res = self.app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue)
+        res = self.app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
         try:
             return res.get(timeout=timeout, disable_sync_subtasks=False)
         except ResultTimeout as e:

@@ -1,0 +1,54 @@
+"""Caption OCR jumps the queue: short, user-facing jobs are not stuck behind long extracts."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from tests.services.celery_workers import (  # noqa: F401 - fixtures
+    TENANT, clip_path, job_calls, release_results, start_workers, video_key, worker_env,
+)
+from tests.services.redis_server import start_redis
+
+
+def test_caption_ocr_is_served_before_queued_extracts(tmp_path, clip_path):  # noqa: F811
+    from tasks.storage import LocalStorage
+    from workers.celery_app import JOBS, make_app
+
+    server = start_redis()
+    url = server.url(0)
+    root = str(tmp_path / "bucket")
+    storage = LocalStorage(root)
+    old = {k: os.environ.get(k) for k in ("CAPTIONACC_REDIS_URL", "CELERY_RESULT_BACKEND")}
+    os.environ["CAPTIONACC_REDIS_URL"] = os.environ["CELERY_RESULT_BACKEND"] = url
+    app = make_app()
+    worker = None
+    try:
+        sent = []
+        for _ in range(2):  # two long jobs queued first...
+            v = str(uuid.uuid4())
+            storage.put_file(video_key(TENANT, v), clip_path)
+            job, kw = job_calls(v)[0]
+            spec = JOBS[job]
+            sent.append(app.send_task(spec.task_name, kwargs=kw, queue=spec.queue, priority=spec.priority))
+        spec = JOBS["generate_caption_ocr"]  # ...then a caption OCR (its chunks are missing: it fails fast)
+        ocr = app.send_task(spec.task_name, queue=spec.queue, priority=spec.priority, kwargs=dict(
+            chunks_prefix=f"{TENANT}/client/videos/{uuid.uuid4()}/cropped_frames_v1/", start_frame=0, end_frame=5))
+        # The worker starts only now, with all three waiting: it must take the caption OCR first.
+        env = worker_env(url, dict(CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=root))
+        [worker] = start_workers([("t4", env, {"name": "t4-prio@test"})])
+        for r in sent:
+            assert r.get(timeout=120)["frame_count"] > 0
+        ocr.get(timeout=30, propagate=False)
+        assert ocr.state == "FAILURE"  # MissingObject, not retried
+        assert ocr.date_done < min(r.date_done for r in sent), (ocr.date_done, [r.date_done for r in sent])
+    finally:
+        release_results(app)
+        if worker is not None:
+            worker.stop()
+        server.proc.kill()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
