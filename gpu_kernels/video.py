@@ -15,6 +15,7 @@ heights, crop boxes and every returned array are in displayed (upright) coordina
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +25,8 @@ import av
 import numpy as np
 
 from .errors import InvalidVideo
+
+log = logging.getLogger(__name__)
 
 # A frame transform applied only to frames that are actually emitted (crop, colour conversion).
 FrameFn = Callable[["av.VideoFrame"], np.ndarray]
@@ -54,7 +57,27 @@ class DecodeStats:
 _INDEXED_FORMATS = ("mov", "mp4", "matroska", "webm")
 
 
-def _open(path: str | os.PathLike) -> "av.container.InputContainer":
+def _hw_open(path: str, hwaccel: str):
+    """Open for hardware decoding (``"cuda"``: NVDEC). Frames come back downloaded to system
+    memory (NV12 from NVDEC); a codec the hardware lacks decodes in software inside FFmpeg. No
+    usable device (no driver, no GPU) → None, and the caller decodes in software."""
+    from av.codec.hwaccel import HWAccel, hwdevices_available
+
+    if hwaccel not in hwdevices_available():
+        return None
+    try:
+        return av.open(path, mode="r", hwaccel=HWAccel(device_type=hwaccel, allow_software_fallback=True))
+    except (av.error.FFmpegError, UnicodeDecodeError) as e:
+        if not _hw_warned:
+            _hw_warned.append(True)
+            log.warning("hardware decoding (%s) unavailable, decoding in software: %s", hwaccel, e)
+        return None
+
+
+_hw_warned: list[bool] = []
+
+
+def _open(path: str | os.PathLike, hwaccel: str | None = None) -> "av.container.InputContainer":
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InvalidVideo(f"video file not found: {path}")
@@ -62,8 +85,9 @@ def _open(path: str | os.PathLike) -> "av.container.InputContainer":
         raise InvalidVideo(f"not a regular file: {path}")
     if os.path.getsize(path) == 0:
         raise InvalidVideo(f"video file is empty: {path}")
+    container = _hw_open(path, hwaccel) if hwaccel else None
     try:
-        container = av.open(path, mode="r")
+        container = container or av.open(path, mode="r")
     except (av.error.FFmpegError, UnicodeDecodeError) as e:
         raise InvalidVideo(f"not a readable video ({type(e).__name__}): {path}") from e
     fmt = container.format.name or ""
@@ -210,9 +234,32 @@ def iter_frames_at_rate(
     ``transform`` runs only on frames that are emitted, so a 30 fps source sampled at 10 Hz
     converts a third of its frames.
     """
+    for index, out, _ in iter_grid_windows(path, rate, transform, stats, skip_nonref, windows=False):
+        yield index, out
+
+
+def iter_grid_windows(
+    path: str | os.PathLike,
+    rate: float,
+    transform: FrameFn,
+    stats: DecodeStats | None = None,
+    skip_nonref: bool = False,
+    windows: bool = True,
+    hwaccel: str | None = None,
+) -> Iterator[tuple[int, object, list[tuple[Fraction, object]]]]:
+    """:func:`iter_frames_at_rate` that also yields, with index ``i``, the window of source
+    frames first shown after sample ``i-1`` and up to sample ``i``: ``[(time, transform(frame))]``
+    for every frame with ``(i-1)/rate < time ≤ i/rate`` (times from the stream start). Its last
+    entry is frame ``i`` itself; it is empty when frame ``i-1`` is still on screen.
+
+    With the windows, a caption boundary found between samples ``i-1`` and ``i`` can be placed
+    on its exact source frame without decoding the video again. ``windows=False`` leaves them
+    empty and transforms only the emitted frames. ``hwaccel="cuda"`` decodes on NVDEC when the
+    machine has one (frames arrive as NV12), in software otherwise.
+    """
     stats = stats if stats is not None else DecodeStats()
     step = 1 / Fraction(rate).limit_denominator(1000)
-    container = _open(path)
+    container = _open(path, hwaccel)
     try:
         stream = container.streams.video[0]
         if skip_nonref:
@@ -223,8 +270,20 @@ def iter_frames_at_rate(
         # the first decoded frame's time is the start.
         t0 = _stream_start(stream)
         next_index = 0
-        prev = None
+        prev = prev_out = None
         prev_t = Fraction(0)
+        window: list = []  # frames shown since the last emitted index, prev last
+
+        def emit_until(limit: Fraction):
+            nonlocal next_index, window, prev_out
+            if next_index * step < limit:  # prev is on screen for at least one grid index
+                out = prev_out if windows else transform(prev)
+                while next_index * step < limit:
+                    yield next_index, out, window
+                    window = []
+                    stats.emitted += 1
+                    next_index += 1
+
         for frame in _decode_frames(container, stream, stats):
             if t0 is None:
                 t0 = _frame_time(frame, Fraction(0))
@@ -232,23 +291,15 @@ def iter_frames_at_rate(
             if prev is not None and t <= prev_t:
                 continue  # duplicate or out-of-order timestamp: keep the first frame shown
             if prev is not None:
-                if next_index * step < t:  # prev is on screen for at least one grid index
-                    out = transform(prev)
-                    while next_index * step < t:
-                        yield next_index, out
-                        stats.emitted += 1
-                        next_index += 1
+                yield from emit_until(t)
                 frame_dur = t - prev_t
             prev, prev_t = frame, t
+            if windows:
+                prev_out = transform(frame)
+                window.append((t, prev_out))
         if prev is None:
             raise InvalidVideo(f"no decodable frame in {os.fspath(path)}")
-        end = prev_t + frame_dur  # the last frame stays on screen for one frame duration
-        if next_index * step < end:
-            out = transform(prev)
-            while next_index * step < end:
-                yield next_index, out
-                stats.emitted += 1
-                next_index += 1
+        yield from emit_until(prev_t + frame_dur)  # the last frame stays on screen one frame duration
     except av.error.FFmpegError as e:
         raise InvalidVideo(f"decoding failed: {e}") from e
     finally:

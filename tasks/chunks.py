@@ -20,6 +20,8 @@ from typing import Callable
 import av
 import numpy as np
 
+from gpu_kernels.band import Band
+
 from .errors import CorruptData, InvalidFrameRange, MissingObject
 from .keys import manifest_key
 from .storage import Storage
@@ -65,8 +67,9 @@ class _Encoder:
         self.stream.options = dict(VP9_OPTIONS)
         self.stream.time_base = Fraction(1, 10)
 
-    def add(self, index: int, rgb: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    def add(self, index: int, image: "np.ndarray | Band") -> None:
+        # A YUV band goes in as decoded; an RGB array is converted by the encoder's scaler.
+        frame = image.video_frame() if isinstance(image, Band) else av.VideoFrame.from_ndarray(image, format="rgb24")
         frame.pts = index  # WebM timestamps are the 10 Hz index: time = index / 10
         frame.time_base = Fraction(1, 10)
         for packet in self.stream.encode(frame):
@@ -94,11 +97,13 @@ class ChunkWriter:
         self.frame_count = 0
         self._last = -1
 
-    def add(self, index: int, rgb: np.ndarray) -> None:
+    def add(self, index: int, image: "np.ndarray | Band") -> None:
+        """Frame ``index``: an (h, w, 3) RGB array or a :class:`~gpu_kernels.band.Band`."""
         if index <= self._last:
             raise ValueError(f"frame indices must increase: {index} after {self._last}")
-        if rgb.shape[:2] != (self.height, self.width):
-            raise ValueError(f"frame shape {rgb.shape} differs from {(self.height, self.width)}")
+        shape = (image.height, image.width) if isinstance(image, Band) else image.shape[:2]
+        if shape != (self.height, self.width):
+            raise ValueError(f"frame shape {shape} differs from {(self.height, self.width)}")
         self._last = index
         level = level_of(index)
         k = chunk_index_of(index, level)
@@ -111,7 +116,7 @@ class ChunkWriter:
             path = os.path.join(self._dir, f"m{level}_c{k}.webm")
             cur = (ChunkInfo(rel, level, k), _Encoder(path, self.width, self.height))
             self._open[level] = cur
-        cur[1].add(index, rgb)
+        cur[1].add(index, image)
         cur[0].frame_indices.append(index)
         self.frame_count += 1
 
@@ -222,38 +227,42 @@ class ChunkReader:
         self.storage, self.prefix = storage, prefix.rstrip("/")
         self.manifest = load_manifest(storage, self.prefix)
         self.cache_chunks = cache_chunks
-        self._cache: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], list[np.ndarray]] = OrderedDict()
         self.chunks_decoded = 0
 
     @property
     def frame_count(self) -> int:
         return int(self.manifest["frame_count"])
 
-    def _chunk(self, c: dict) -> list[np.ndarray]:
+    def _chunk(self, c: dict, fmt: str) -> list[np.ndarray]:
         key = c["key"]
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        if (key, fmt) in self._cache:
+            self._cache.move_to_end((key, fmt))
+            return self._cache[key, fmt]
         with self.storage.open_local(f"{self.prefix}/{key}", suffix=".webm") as path:
-            decoded = _decode_chunk(path, key)
+            decoded = _decode_chunk(path, key, fmt)
         if len(decoded) != len(c["frame_indices"]):
             raise CorruptData(f"chunk {key} has {len(decoded)} frames, manifest says {len(c['frame_indices'])}")
         self.chunks_decoded += 1
-        self._cache[key] = decoded
+        self._cache[key, fmt] = decoded
         while len(self._cache) > self.cache_chunks:
             self._cache.popitem(last=False)
         return decoded
 
-    def frames(self, start: int, end: int, want: int = 31) -> tuple[list[int], np.ndarray]:
+    def frames(self, start: int, end: int, want: int = 31, fmt: str = "rgb24") -> tuple[list[int], np.ndarray]:
         """Frames with index in [start, end) from the fewest chunks that give ``want`` of them.
 
-        Returns (indices, (N, H, W, 3) uint8). Raises InvalidFrameRange, MissingObject, CorruptData.
+        Returns (indices, (N, H, W, 3) uint8), or with ``fmt="yuv420p"`` the decoder's own
+        planes as (N, H·3/2, W) — no RGB conversion, for callers that reduce many frames to one.
+        Raises InvalidFrameRange, MissingObject, CorruptData.
         """
+        if fmt not in ("rgb24", "yuv420p"):
+            raise ValueError(f"fmt must be rgb24 or yuv420p, got {fmt!r}")
         check_range(start, end, self.frame_count)
         indices: list[int] = []
         frames: list[np.ndarray] = []
         for c in plan_chunks(self.manifest, start, end, want):
-            for i, img in zip(c["frame_indices"], self._chunk(c)):
+            for i, img in zip(c["frame_indices"], self._chunk(c, fmt)):
                 if start <= i < end:
                     indices.append(i)
                     frames.append(img)
@@ -287,9 +296,9 @@ def read_frames(storage: Storage, prefix: str, start: int, end: int, want: int =
         return reader.frames(start, end, want)
 
 
-def _decode_chunk(path: str, key: str) -> list[np.ndarray]:
+def _decode_chunk(path: str, key: str, fmt: str = "rgb24") -> list[np.ndarray]:
     try:
         with av.open(path) as c:
-            return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+            return [f.to_ndarray(format=fmt) for f in c.decode(video=0)]
     except (av.error.FFmpegError, IndexError) as e:
         raise CorruptData(f"chunk {key} cannot be decoded: {e}") from e

@@ -19,10 +19,12 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from gpu_kernels.band import band_cropper
 from gpu_kernels.crop import region_to_box
 from gpu_kernels.extents import CLASSES, PairProbs, decode_intervals
+from gpu_kernels.extents.windows import BoundaryWindows
 from gpu_kernels.stream import Sink, threaded
-from gpu_kernels.video import DecodeStats, crop_transform, iter_frames_at_rate, probe
+from gpu_kernels.video import DecodeStats, iter_grid_windows, probe
 
 from .chunks import ChunkWriter
 from .context import JobContext
@@ -34,7 +36,10 @@ from .types import CropInferResult, CropRegion
 
 log = logging.getLogger(__name__)
 
-INFER_BATCH = 64  # frames per predict(): the model downsizes them, so bigger batches only cost memory
+# Frames per predict(). Source frames wait for their pair's verdict (BoundaryWindows), so the
+# batch and the decode queue bound that memory: ~64 samples x 3 bands (~1 MB each at 1080p).
+INFER_BATCH = 32
+DECODE_AHEAD = 32
 _VERSION_RE = re.compile(r"/cropped_frames_v(\d+)/")
 
 
@@ -58,8 +63,8 @@ def claim_version(storage, keys: VideoKeys, run_id: str) -> int:
 class _PairStream:
     """Feeds frames to the predictor in overlapping batches; collects probabilities."""
 
-    def __init__(self, predictor, batch: int) -> None:
-        self.predictor, self.batch = predictor, batch
+    def __init__(self, predictor, batch: int, on_part=None) -> None:
+        self.predictor, self.batch, self.on_part = predictor, batch, on_part
         self.buf: list[np.ndarray] = []
         self.parts: list[PairProbs] = []
 
@@ -70,7 +75,10 @@ class _PairStream:
 
     def _run(self) -> None:
         if len(self.buf) >= 2:
-            self.parts.append(self.predictor.predict(np.stack(self.buf)))
+            part = self.predictor.predict(np.stack(self.buf))
+            self.parts.append(part)
+            if self.on_part is not None:
+                self.on_part(part)
         self.buf = self.buf[-1:]  # the last frame opens the next batch's first pair
 
     def finish(self) -> PairProbs:
@@ -104,19 +112,24 @@ def crop_and_infer_caption_frame_extents(
         predictor = ctx.predictor
         writer = ChunkWriter(box[2] - box[0], box[3] - box[1],
                              lambda rel, local: storage.put_file(f"{prefix}/{rel}", local, "video/webm"))
-        pairs = _PairStream(predictor, INFER_BATCH)
+        windows = BoundaryWindows(predictor) if ctx.refine_boundaries else None
+        pairs = _PairStream(predictor, INFER_BATCH, windows.observe if windows else None)
         stats = DecodeStats()
         expected = max(1, int(info.duration * 10))
         try:
             ctx.progress("crop+infer", 0, expected)
-            # Three stages overlap: decode + crop in one thread, VP9 encoding in another,
-            # inference here. Bounded queues keep memory flat whatever the video's length.
-            frames = threaded(iter_frames_at_rate(path, frame_rate, crop_transform(box), stats),
-                              maxsize=64, name="decode")
-            with Sink(lambda item: writer.add(*item), maxsize=64, name="vp9") as encoder:
-                for idx, crop in frames:
-                    encoder.put((idx, crop))
-                    pairs.add(crop)
+            # Three stages overlap: decode + crop (YUV bands, no full-frame RGB) in one thread,
+            # VP9 encoding in another, inference here. Bounded queues keep memory flat whatever
+            # the video's length; every source frame's band is kept only until its pair is read.
+            frames = threaded(iter_grid_windows(path, frame_rate, band_cropper(box), stats,
+                                                windows=windows is not None, hwaccel=ctx.hwaccel),
+                              maxsize=DECODE_AHEAD, name="decode")
+            with Sink(lambda item: writer.add(*item), maxsize=DECODE_AHEAD, name="vp9") as encoder:
+                for idx, band, window in frames:
+                    encoder.put((idx, band))
+                    if windows is not None:
+                        windows.add(idx, band, window)
+                    pairs.add(band.rgb())
                     if idx % 50 == 0:
                         ctx.progress("crop+infer", idx, expected)
             probs = pairs.finish()
@@ -124,8 +137,7 @@ def crop_and_infer_caption_frame_extents(
             if n == 0:
                 raise InvalidVideo(f"no frames decoded from {video_key}")
             ctx.progress("crop+infer", n, n)
-            extents = caption_extents(path, box, probs, info.duration, predictor,
-                                      refine=ctx.refine_boundaries)
+            extents = caption_extents(path, box, probs, info.duration, predictor, windows)
             manifest = writer.finish(
                 version=version, crop_region=region.__dict__, crop_box=list(box),
                 source={"width": info.width, "height": info.height, "fps": info.fps,
@@ -173,17 +185,24 @@ def grid_seconds(start: int, end: int, duration: float) -> tuple[float, float]:
     return round(s, 3), round(max(e, s + 0.05), 3)
 
 
-def caption_extents(path, box, probs: PairProbs, duration: float, predictor, refine: bool
-                    ) -> list[CaptionExtent]:
-    """Decode pair probabilities into captions; optionally refine each boundary to the source
-    frame where it happens (decoding only around boundaries)."""
+def caption_extents(path, box, probs: PairProbs, duration: float, predictor,
+                    windows: BoundaryWindows | None) -> list[CaptionExtent]:
+    """Decode pair probabilities into captions; with ``windows`` (frames kept in the main pass),
+    refine each boundary to the source frame where it happens. A boundary whose window was
+    dropped (the model was sure nothing changed there) is refined by decoding around it."""
     intervals = decode_intervals(probs)
     grid = [grid_seconds(iv.start, iv.end, duration) for iv in intervals]
     times, refined = grid, False
-    if refine and intervals:
-        from gpu_kernels.extents.refine import refine_intervals
+    if windows is not None and intervals:
+        from gpu_kernels.extents.refine import refine_boundaries
 
-        exact = refine_intervals(path, box, intervals, predictor=predictor)
+        points = sorted({iv.start for iv in intervals} | {iv.end for iv in intervals})
+        at = windows.refine(points)
+        missing = [b for b in points if at[b] is None]
+        if missing:
+            log.info("refining %d of %d boundaries by decoding", len(missing), len(points))
+            at.update(zip(missing, refine_boundaries(path, box, missing, predictor=predictor)))
+        exact = [(at[iv.start], at[iv.end]) for iv in intervals]
         # A boundary refined onto the end of the video keeps the grid's clamp.
         times = [(round(a, 4), round(min(b, duration) if duration > 0 else b, 4)) for a, b in exact]
         refined = True

@@ -62,3 +62,30 @@ def test_change_position_picks_the_single_change():
     frames[3:, 12:28, 60:260] = 255  # a bright block (caption-like band) from frame 3 on
     frames[3:, 16:24, 70:250:6] = 0
     assert change_position(predictor, frames) == 3
+
+
+def test_single_pass_windows_refine_like_the_decoding_refiner(clip):
+    """Frames kept during the main decode place boundaries exactly where decoding around them
+    does; a window the model was sure of is dropped and reported for the decoding fallback."""
+    from gpu_kernels.band import band_cropper
+    from gpu_kernels.extents.windows import BoundaryWindows
+    from gpu_kernels.video import iter_grid_windows
+
+    predictor = get_predictor("auto")
+    windows = BoundaryWindows(predictor)
+    grid = []
+    for idx, band, window in iter_grid_windows(clip, 10.0, band_cropper(BAND)):
+        windows.add(idx, band, window)
+        grid.append(band.rgb())
+    windows.observe(predictor.predict(np.stack(grid)))
+    assert 2 <= windows.kept < 10  # the two boundaries (and maybe a doubt or two), not all 40
+    at = windows.refine([0, 11, 25, 45, *range(27, 39)])
+    assert at[11] == pytest.approx(START_FRAME / FPS, abs=1e-6)
+    assert at[25] == pytest.approx(END_FRAME / FPS, abs=1e-6)
+    assert at[0] == 0.0 and at[45] == pytest.approx(4.5)  # nothing before 0 or after the end
+    dropped = [b for b in range(27, 39) if at[b] is None]  # sure "nothing changed": not kept,
+    assert len(dropped) >= 8  # so the caller refines such a boundary by decoding around it
+    b = dropped[0]
+    assert (b - 1) / 10 < refine_boundaries(clip, BAND, [b], 10.0, predictor)[0] <= b / 10
+    with pytest.raises(ValueError):
+        windows.add(99, grid[0], [])  # samples must arrive in order
