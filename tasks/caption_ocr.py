@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
+from gpu_kernels.band import Band
 from gpu_kernels.median import median_frame
 
 from .chunks import ChunkReader
@@ -48,8 +49,10 @@ def ocr_captions(
 
     with ChunkReader(ctx.storage, keys.cropped_frames(version)) as reader:
         for start, end in ranges:
-            _indices, frames = reader.frames(start, end, want=MEDIAN_FRAMES)
-            med = median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES)
+            # The median runs on the chunks' YUV planes (half RGB's bytes, no per-frame
+            # conversion); only the one median image becomes RGB for the OCR engine.
+            _indices, frames = reader.frames(start, end, want=MEDIAN_FRAMES, fmt="yuv420p")
+            med = Band(median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES), "yuv420p").rgb()
             pending.append((med, int(min(len(frames), MEDIAN_FRAMES))))
             if len(pending) >= batch_size:
                 yield from flush()

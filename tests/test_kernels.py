@@ -68,3 +68,28 @@ def test_srt_and_vtt():
     for bad in [Cue(1, 1, "x"), Cue(-1, 1, "x"), Cue(0, 1, "  ")]:
         with pytest.raises(ValueError):
             to_srt([bad])
+
+
+@pytest.mark.parametrize("n", range(1, 17))
+def test_median_network_is_exact_on_every_binary_input(n):
+    """0-1 principle: a comparator network that selects correctly on all 2^n binary inputs
+    selects correctly on every input."""
+    from gpu_kernels.median import selection_network
+
+    x = ((np.arange(2**n)[None, :] >> np.arange(n)[:, None]) & 1).astype(np.uint8)  # (n, 2^n)
+    rank = (n - 1) // 2
+    wires = [row.copy() for row in x]
+    for i, j in selection_network(n, rank):
+        assert i < j
+        wires[i], wires[j] = np.minimum(wires[i], wires[j]), np.maximum(wires[i], wires[j])
+    assert np.array_equal(wires[rank], np.sort(x, axis=0)[rank])
+
+
+@pytest.mark.parametrize("shape", [(15, 282, 64), (31, 9, 7, 3), (2, 5), (40, 6, 6)])
+def test_median_matches_the_lower_median_for_any_stack(shape):
+    rng = np.random.default_rng(len(shape))
+    frames = rng.integers(0, 256, size=shape, dtype=np.uint8)
+    before = frames.copy()
+    med = median_frame(frames, torch.device("cpu"), max_frames=63)
+    assert np.array_equal(med, np.sort(frames, axis=0)[(shape[0] - 1) // 2])
+    assert np.array_equal(frames, before)  # the caller's stack is not sorted in place
