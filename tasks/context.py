@@ -34,8 +34,10 @@ class JobContext:
     lang: str | None = None
     device_name: str | None = None  # auto|cpu|cuda|mps; None reads CAPTIONACC_DEVICE
     predictor_name: str = "auto"  # auto|learned|classical
-    # Refine caption boundaries to the source frame (decodes around each boundary again).
+    # Refine caption boundaries to the source frame (from frames kept during the main decode).
     refine_boundaries: bool = True
+    # Decode on the GPU's video engine (NVDEC) when the device is CUDA; software otherwise.
+    hw_decode: bool = True
     progress: Progress = _no_progress
     _ocr: "OcrEngine | None" = field(default=None, repr=False)
     _predictor: "PairPredictor | None" = field(default=None, repr=False)
@@ -55,6 +57,7 @@ class JobContext:
             device_name=s.device,
             predictor_name=s.extents_model,
             refine_boundaries=s.refine_boundaries,
+            hw_decode=s.hw_decode,
         )
         kw.update(overrides)
         return cls(**kw)
@@ -66,6 +69,11 @@ class JobContext:
 
             self._device = select_device(self.device_name)
         return self._device
+
+    @property
+    def hwaccel(self) -> str | None:
+        """FFmpeg hardware decoder for dense decoding: ``cuda`` (NVDEC) on a CUDA device."""
+        return "cuda" if self.hw_decode and self.device.type == "cuda" else None
 
     @property
     def ocr(self) -> "OcrEngine":

@@ -82,8 +82,10 @@ class Settings(BaseSettings):
     # --- compute -------------------------------------------------------------------------
     device: Optional[str] = Field(None, validation_alias=_env("CAPTIONACC_DEVICE"))
     extents_model: str = Field("auto", validation_alias=_env("CAPTIONACC_EXTENTS_MODEL"))
-    # Refine caption boundaries to the source frame (a second, partial decode around each one).
+    # Refine caption boundaries to the source frame (from frames kept during the main decode).
     refine_boundaries: bool = Field(True, validation_alias=_env("CAPTIONACC_REFINE_BOUNDARIES"))
+    # NVDEC decoding on CUDA workers (software decoding when the GPU or codec cannot).
+    hw_decode: bool = Field(True, validation_alias=_env("CAPTIONACC_HW_DECODE"))
 
     # --- services and dispatch -----------------------------------------------------------
     redis_url: str = Field("redis://localhost:6379/0", validation_alias=_env("CAPTIONACC_REDIS_URL", "REDIS_URL"))
