@@ -8,7 +8,7 @@ OUT ?= demo-out
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench clean system-deps
+.PHONY: install demo test bench train clean system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install system-deps
 
 bench: install system-deps
 	$(PY) benchmarks/run_all.py
+
+# Reproduces gpu_kernels/weights/extents_v1.pt and training/METRICS.{md,json} from the seed.
+train: install
+	@bash .ci/system-deps.sh --train
+	$(PY) -m training.train --out gpu_kernels/weights/extents_v1.pt
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # System packages the tests need, installed only when missing (root + apt on Debian).
+# --train: also the Noto CJK fonts the training renderer draws its training captions with.
 set -uo pipefail
 need=()
 [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
+if [ "${1:-}" = "--train" ]; then
+  [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
+fi
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v fc-list >/dev/null || need+=(fontconfig)

@@ -33,11 +33,11 @@ from .sequences import make_sequence, pair_label, pair_labels
 # ---------------------------------------------------------------------------------------------
 # defaults
 SEED = 1234
-TRAIN_SEQS = 3600  # sequences of SEQ_LEN frames at 10 Hz
+TRAIN_SEQS = 6400  # sequences of SEQ_LEN frames at 10 Hz
 VAL_SEQS = 200
 HELDOUT_SEQS = 400
 SEQ_LEN = 16
-STEPS = 3500
+STEPS = 8000
 SEQS_PER_STEP = 12  # whole sequences per step: all their consecutive pairs, in one encoder pass
 BATCH = 32  # plus this many class-balanced pairs (consecutive or two apart) per step
 LR = 4e-3
