@@ -198,6 +198,8 @@ def caption_extents(path, box, probs: PairProbs, duration: float, predictor,
 
         points = sorted({iv.start for iv in intervals} | {iv.end for iv in intervals})
         at = windows.refine(points)
+        log.info("boundary windows kept: %d of %d samples, for %d boundaries",
+                 windows.kept, windows.count, len(points))
         missing = [b for b in points if at[b] is None]
         if missing:
             log.info("refining %d of %d boundaries by decoding", len(missing), len(points))

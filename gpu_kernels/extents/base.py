@@ -52,11 +52,6 @@ class PairPredictor(ABC):
         next) so every consecutive pair is classified exactly once.
         """
 
-    def thumbnails(self, frames: np.ndarray) -> np.ndarray:
-        """The smallest (N, h, w, 3) uint8 form of ``frames`` that :meth:`predict` reads the same
-        way; kept frames are stored like this. The default keeps them whole."""
-        return np.ascontiguousarray(frames)
-
     @property
     def model_version(self) -> str:
         return f"{self.name}-{self.version}"

@@ -235,12 +235,6 @@ class LearnedPairClassifier(PairPredictor):
         return PairProbs(torch.cat(fwd).numpy().astype(np.float32),
                          torch.cat(bwd).numpy().astype(np.float32))
 
-    @torch.inference_mode()
-    def thumbnails(self, frames: np.ndarray) -> np.ndarray:
-        """Frames resized to the model's input (as :meth:`predict` resizes them), on the CPU."""
-        x = resize_frames(frames, self.cfg.height, self.cfg.width)
-        return x.permute(0, 2, 3, 1).contiguous().numpy()
-
     def close(self) -> None:
         self.model = None
         if self.device.type == "cuda":

@@ -3,9 +3,10 @@
 :func:`gpu_kernels.video.iter_grid_windows` hands over, with each 10 Hz sample ``b``, the source
 frames first shown since sample ``b-1``. They wait here (as band crops) only until the pair
 predictor has read the pair ``(b-1, b)``: where both readings are sure nothing changed, the
-window is dropped; elsewhere it shrinks to the predictor's thumbnails (~25 KB a frame), which
-is all :func:`~gpu_kernels.extents.refine.change_position` needs later. Memory stays bounded by
-the inference lag plus the few windows where a caption may change.
+window is dropped; elsewhere :func:`~gpu_kernels.extents.refine.change_position` picks at once
+the frame where the change would be, should the sequence decoder put a boundary there. What
+stays is one number per unsure sample: memory is bounded by the inference lag, not the video's
+length.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class BoundaryWindows:
         self.predictor, self.keep_below = predictor, keep_below
         self.step = 1 / Fraction(rate).limit_denominator(1000)
         self._pending: dict[int, tuple[object, list]] = {}  # index → (grid band, window)
-        self._kept: dict[int, tuple[np.ndarray, list[Fraction]]] = {}  # b → (thumbs, window times)
+        self._kept: dict[int, float] = {}  # b → time of the first frame after the change
         self._static: set[int] = set()  # b whose sample shows the same source frame as b-1
         self._next_pair = 0  # pairs (k, k+1) for k below this are decided
         self.count = 0  # samples added
@@ -51,8 +52,8 @@ class BoundaryWindows:
             if not window:
                 self._static.add(b)
             elif s < self.keep_below:
-                rgb = np.stack([old.rgb()] + [w.rgb() for _, w in window])
-                self._kept[b] = (self.predictor.thumbnails(rgb), [t for t, _ in window])
+                crops = np.stack([old.rgb()] + [w.rgb() for _, w in window])
+                self._kept[b] = float(window[change_position(self.predictor, crops) - 1][0])
             self._next_pair += 1
 
     @property
@@ -71,8 +72,7 @@ class BoundaryWindows:
             elif b >= self.count or b in self._static:
                 out[b] = float(b * self.step)
             elif b in self._kept:
-                thumbs, times = self._kept[b]
-                out[b] = float(times[change_position(self.predictor, thumbs) - 1])
+                out[b] = self._kept[b]
             else:
                 out[b] = None
         return out
