@@ -37,10 +37,6 @@ class Band:
     def width(self) -> int:
         return self.data.shape[1]
 
-    @property
-    def nbytes(self) -> int:
-        return int(self.data.nbytes)
-
     def video_frame(self) -> av.VideoFrame:
         frame = av.VideoFrame.from_ndarray(self.data, format=self.fmt)
         if self.fmt != "rgb24":
@@ -58,9 +54,11 @@ class Band:
         return Band(np.ascontiguousarray(rgb), "rgb24")
 
 
-def _plane(frame: av.VideoFrame, i: int) -> np.ndarray:
+def _plane(frame: av.VideoFrame, i: int, samples: int = 1) -> np.ndarray:
+    """Plane ``i`` as (rows, bytes) without the row padding; ``samples`` bytes per pixel
+    (2 for NV12's interleaved U/V plane)."""
     p = frame.planes[i]
-    return np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+    return np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width * samples]
 
 
 def band_cropper(box: tuple[int, int, int, int]) -> Callable[[av.VideoFrame], Band]:
@@ -76,8 +74,7 @@ def band_cropper(box: tuple[int, int, int, int]) -> Callable[[av.VideoFrame], Ba
             return Band.from_rgb(slow(frame))
         y = _plane(frame, 0)[y0:y1, x0:x1]
         if fmt == "nv12":  # hardware decoders: U and V interleaved in one half-height plane
-            p = frame.planes[1]
-            uv = np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[y0 // 2 : y1 // 2, x0:x1]
+            uv = _plane(frame, 1, samples=2)[y0 // 2 : y1 // 2, x0:x1]
             u, v, fmt = uv[:, 0::2], uv[:, 1::2], "yuv420p"
         else:
             u = _plane(frame, 1)[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]

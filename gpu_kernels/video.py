@@ -28,8 +28,8 @@ from .errors import InvalidVideo
 
 log = logging.getLogger(__name__)
 
-# A frame transform applied only to frames that are actually emitted (crop, colour conversion).
-FrameFn = Callable[["av.VideoFrame"], np.ndarray]
+# A frame transform (crop, colour conversion): an array, or a band (gpu_kernels.band).
+FrameFn = Callable[["av.VideoFrame"], object]
 
 
 @dataclass(frozen=True)
