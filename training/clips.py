@@ -18,8 +18,9 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .render import (BackgroundStream, blend, fit_text, font_pool, footage_pool, mutate_text, random_text,
-                     render_caption, sample_style, watermark_layer)
+from .render import (BackgroundStream, blend, fit_text, font_pool, footage_pool, render_caption, sample_style,
+                     watermark_layer)
+from .sequences import caption_text
 
 
 @dataclass(frozen=True)
@@ -85,16 +86,8 @@ def make_clip(path: str, seed: int, split: str = "heldout", spec: ClipSpec | Non
     for k, how in enumerate(h for _, _, h in timeline):
         if how == "fixed":
             text = fit_text(captions[k][2], style, bw)
-        elif how == "mutate" and texts:
-            text = mutate_text(rng, texts[-1], script)
-        elif how == "repeat" and texts:
-            text = texts[-1]
         else:
-            text = random_text(rng, script, lines)
-        if how != "fixed":
-            text = fit_text(text, style, bw)
-        if how == "mutate" and texts and text == texts[-1]:
-            text = fit_text(mutate_text(rng, text, script), style, bw)
+            text = caption_text(rng, how, texts, script, lines, style, bw)
         texts.append(text)
         layers.append(render_caption(text, style, bw, bh))
     n = int(math.floor(spec.duration * spec.fps))

@@ -55,6 +55,22 @@ def ensure_contrast(style: CaptionStyle, background_luma: float) -> CaptionStyle
     return replace(style, outline=max(1, style.size // 12), outline_color=dark)
 
 
+def caption_text(rng: np.random.Generator, how: str, texts: list[str], script: str, lines: int,
+                 style: CaptionStyle, width: int) -> str:
+    """Text of the next caption (``how`` as :func:`sample_timeline` says) after ``texts``, fitted
+    to ``width``; a one-character change that fitting undid is made again."""
+    if how == "mutate" and texts:
+        text = mutate_text(rng, texts[-1], script)
+    elif how == "repeat" and texts:
+        text = texts[-1]
+    else:
+        text = random_text(rng, script, lines)
+    text = fit_text(text, style, width)
+    if how == "mutate" and texts and text == texts[-1]:
+        text = fit_text(mutate_text(rng, text, script), style, width)
+    return text
+
+
 def sample_timeline(rng: np.random.Generator, n: int) -> list[tuple[int, int, str]]:
     """Caption segments ``(start, end, how)`` over n frames; ``how`` says how its text is chosen:
     ``new``, ``mutate`` (previous text, one character changed, back-to-back) or ``repeat``
@@ -109,15 +125,7 @@ def make_sequence(seed: int, split: str = "train", length: int = 16,
     for k, (_, _, how) in enumerate(segs):
         if k and rng.random() < 0.12:  # occasionally a caption in another style (signs, speakers)
             style = ensure_contrast(sample_style(rng, fonts, w, h, script, lines), lum)
-        if how == "mutate" and texts:
-            text = mutate_text(rng, texts[-1], script)
-        elif how == "repeat" and texts:
-            text = texts[-1]
-        else:
-            text = random_text(rng, script, lines)
-        text = fit_text(text, style, w)
-        if how == "mutate" and texts and text == texts[-1]:
-            text = fit_text(mutate_text(rng, text, script), style, w)
+        text = caption_text(rng, how, texts, script, lines, style, w)
         texts.append(text)
         layers.append(render_caption(text, style, w, h))
 
