@@ -32,7 +32,7 @@ test: install system-deps
 	$(PY) -m pytest -q tests
 
 bench: install system-deps
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 # Reproduces gpu_kernels/weights/extents_v1.pt and training/METRICS.{md,json} from the seed.
 train: install
