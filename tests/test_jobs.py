@@ -98,13 +98,15 @@ def test_crop_and_infer_outputs(ctx, uploaded):
                            " FROM caption_extents ORDER BY start_frame_index").fetchall()
     assert [(a, b) for a, b, _ in pairs] == [(k, k + 1) for k in range(n - 1)]
     labels = {a: lab for a, _, lab in pairs}
-    # Frames 0..5 show no caption; frames 6..17 show "Hello there" (0.52 s .. 1.8 s).
-    assert all(labels[k] == "empty_empty" for k in range(0, 4))
+    # Frames 0..5 show no caption; frames 6..17 show "Hello there" (0.52 s .. 1.8 s). Single
+    # pairs may be misread (the decoder exists to outvote them); most must not be.
+    assert sum(labels[k] == "empty_empty" for k in range(0, 5)) >= 4
     assert all(labels[k] in ("same", "different") for k in range(6, 17))
+    assert sum(labels[k] == "same" for k in range(6, 17)) >= 9
 
     # The decoded captions are stored too, with times refined to the source frame (25 fps).
     first = ext[0]
-    assert first[0] == 6 and first[4] == 1
+    assert first[0] == 6 and first[4] == 1  # nothing decoded on the empty frames before it
     assert abs(first[2] - truth["captions"][0]["start"]) <= 0.041
 
     r2 = crop_and_infer_caption_frame_extents(keys.video, TENANT, VIDEO, BAND, ctx=ctx)

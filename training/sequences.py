@@ -82,7 +82,7 @@ def sample_timeline(rng: np.random.Generator, n: int) -> list[tuple[int, int, st
         dur = int(rng.integers(1, 4)) if r < 0.22 else int(rng.integers(4, 21))
         how = "new"
         if segs and segs[-1][1] == t:  # back to back with the previous caption
-            if rng.random() < 0.35:
+            if rng.random() < 0.5:  # a one-character change is the hardest 'different'
                 how = "mutate"
         elif segs and rng.random() < 0.15:
             how = "repeat"

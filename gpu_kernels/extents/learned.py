@@ -202,7 +202,7 @@ def load_checkpoint(path: str, device: torch.device | None = None, fuse: bool = 
 
 class LearnedPairClassifier(PairPredictor):
     name = "learned"
-    version = "2"  # bumped with every retrained weights file: runs record which model read them
+    version = "4"  # bumped with every retrained weights file: runs record which model read them
 
     def __init__(self, device: torch.device | None = None, weights_path: str | None = None,
                  batch_frames: int = 512) -> None:
