@@ -36,7 +36,7 @@ import torch  # noqa: E402
 from gpu_kernels.extents import decode_intervals, get_predictor  # noqa: E402
 from gpu_kernels.extents.refine import refine_intervals  # noqa: E402
 from gpu_kernels.video import crop_transform, iter_frames_at_rate  # noqa: E402
-from tasks.pipeline import similar_text  # noqa: E402 - the pipeline's own merge rule
+from tasks.pipeline import Caption, change_at, merge_captions  # noqa: E402 - the pipeline's own merge rule
 
 SHARED = ROOT.parent / "shared"
 HELDOUT_SEED_BASE = 777_000_000  # disjoint from every training seed range
@@ -154,34 +154,34 @@ def run_predictor(name: str, clips, out: Path, refine: bool, rate: float = 10.0,
     for clip, video, band in clips:
         truth = video.with_suffix(".json")
         frames = band_frames(str(video), band, rate)
-        intervals = decode_intervals(predictor.predict(frames), change_penalty=penalty)
+        probs = predictor.predict(frames)
+        intervals = decode_intervals(probs, change_penalty=penalty)
         for d in dirs.values():
             (d / "gt" / f"{clip}.json").write_text(truth.read_text(encoding="utf-8"), encoding="utf-8")
         spans = [grid_seconds(iv.start, iv.end, rate) for iv in intervals]
         write_srt(dirs[name] / f"{clip}.srt", spans)
         gt = json.loads(truth.read_text(encoding="utf-8"))["captions"]
-        write_srt(dirs[f"{name}+oracle-ocr-merge"] / f"{clip}.srt", oracle_merge(spans, gt))
+        changes = {iv.start: change_at(probs, iv.start) for iv in intervals}
+        write_srt(dirs[f"{name}+oracle-ocr-merge"] / f"{clip}.srt", oracle_merge(intervals, spans, gt, changes))
         if refine:
             spans = refine_intervals(str(video), band, intervals, rate, predictor)
             write_srt(dirs[f"{name}+refine"] / f"{clip}.srt", spans)
     return dirs
 
 
-def oracle_merge(spans: list[tuple[float, float]], gt: list[dict]) -> list[tuple[float, float]]:
-    """What the pipeline's OCR merge step would do with perfect OCR: each span reads the text of
-    the true caption it overlaps most, and neighbours (gap ≤ 0.1 s) with similar text join.
-    Extents-only rows count a caption split by a scene cut as an extra; this row shows how
-    many of those the full pipeline removes (and which true back-to-back captions differing by
-    one character it would wrongly join)."""
-    out: list[tuple[float, float, str]] = []
-    for s, e in spans:
+def oracle_merge(intervals, spans: list[tuple[float, float]], gt: list[dict],
+                 changes: dict[int, float]) -> list[tuple[float, float]]:
+    """What the pipeline's merge step (``tasks.pipeline.merge_captions``, with the model's
+    verdict at each junction) would do with perfect OCR: each span reads the text of the true
+    caption it overlaps most. Extents-only rows count a caption split by a scene cut as an
+    extra; this row shows how many of those the full pipeline removes (and which true
+    back-to-back captions it would wrongly join)."""
+    caps = []
+    for iv, (s, e) in zip(intervals, spans):
         best = max(gt, key=lambda c: min(e, c["end"]) - max(s, c["start"]), default=None)
         text = best["text"] if best and min(e, best["end"]) - max(s, best["start"]) > 0 else ""
-        if out and s - out[-1][1] <= 0.1 + 1e-6 and similar_text(out[-1][2], text):
-            out[-1] = (out[-1][0], e, out[-1][2])
-        else:
-            out.append((s, e, text))
-    return [(s, e) for s, e, _ in out]
+        caps.append(Caption(iv.start, iv.end, s, e, text or "?", 1.0, iv.end - iv.start))
+    return [(c.start, c.end) for c in merge_captions(caps, changes=changes)]
 
 
 def pairs_per_second(name: str, frames: np.ndarray, repeats: int = 3) -> float:

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 
 
+from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, PairProbs
+
 from .caption_ocr import ocr_captions
 from .context import JobContext
 from .crop_infer import (CaptionExtent, crop_and_infer_caption_frame_extents, grid_seconds, load_extents,
@@ -71,13 +73,40 @@ def similar_text(a: str, b: str) -> bool:
     return prev[-1] <= 0.2 * max(len(a), len(b))
 
 
-def merge_captions(caps: list[Caption], max_gap_frames: int = 1) -> list[Caption]:
-    """Drop empty texts; join neighbours showing the same text (a split by background change)."""
+# P(different) at a back-to-back junction from which two similar texts are kept apart: the
+# model saw the caption change there, so a one-character difference is real, not OCR noise.
+CHANGE_SURE = 0.5
+
+
+def change_at(probs: PairProbs, frame: int) -> float:
+    """P(the caption changed between 10 Hz frames ``frame-1`` and ``frame``), both readings."""
+    k = frame - 1
+    if not 0 <= k < len(probs):
+        return 0.0
+    return float(0.5 * (probs.forward[k, DIFFERENT] + probs.backward[k, BACKWARD_OF[DIFFERENT]]))
+
+
+def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> bool:
+    if p.text.split() == c.text.split():
+        return True  # one caption split by a background change or scene cut
+    if not similar_text(p.text, c.text):
+        return False
+    # Similar but not equal: OCR noise on one caption, or a true one-character change.
+    back_to_back = c.start_frame == p.end_frame
+    return not (changes and back_to_back and changes.get(c.start_frame, 0.0) >= CHANGE_SURE)
+
+
+def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
+                   changes: dict[int, float] | None = None) -> list[Caption]:
+    """Drop empty texts; join neighbours showing the same text (a split by background change).
+
+    ``changes`` (start frame → :func:`change_at`) keeps back-to-back captions whose texts are
+    similar but not equal apart where the model was sure the caption changed."""
     out: list[Caption] = []
     for c in caps:
         if not c.text.strip():
             continue
-        if out and c.start_frame - out[-1].end_frame <= max_gap_frames and similar_text(out[-1].text, c.text):
+        if out and c.start_frame - out[-1].end_frame <= max_gap_frames and _same_caption(out[-1], c, changes):
             p = out[-1]
             keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
             out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,
@@ -96,11 +125,14 @@ def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
     return CropRegion(*row[:4]), ("suggested" if row[4] != "default" else "default")
 
 
-def caption_intervals(storage, caption_frame_extents_db_key: str) -> tuple[list[CaptionExtent], dict]:
-    """The captions a crop-and-infer run decoded (and refined), and the run's metadata."""
+def caption_intervals(storage, caption_frame_extents_db_key: str
+                      ) -> tuple[list[CaptionExtent], dict, dict[int, float]]:
+    """The captions a crop-and-infer run decoded (and refined), the run's metadata, and the
+    model's P(different) at each caption's first frame (for :func:`merge_captions`)."""
     with open_db(storage, caption_frame_extents_db_key) as conn:
-        _probs, meta = load_predictions(conn)
-        return load_extents(conn), meta
+        probs, meta = load_predictions(conn)
+        extents = load_extents(conn)
+    return extents, meta, {e.start_frame: change_at(probs, e.start_frame) for e in extents}
 
 
 def run_video(
@@ -123,7 +155,7 @@ def run_video(
     t = time.monotonic()
     ci = crop_and_infer_caption_frame_extents(video_key, tenant_id, video_id, crop_region, ctx=ctx)
     timings["crop_infer"] = time.monotonic() - t
-    intervals, meta = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key)
+    intervals, meta, changes = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key)
     t = time.monotonic()
     caps = []
     ctx.progress("caption-ocr", 0, len(intervals))
@@ -133,7 +165,7 @@ def run_video(
                             r.confidence, r.frame_count))
         ctx.progress("caption-ocr", n, len(intervals))
     timings["caption_ocr"] = time.monotonic() - t
-    captions = merge_captions(caps)
+    captions = merge_captions(caps, changes=changes)
     if not captions:
         raise NoCaptionsFound(
             f"no captions found in crop region {crop_region.as_tuple()} ({source}); "

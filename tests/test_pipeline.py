@@ -107,3 +107,33 @@ def test_merge_joins_split_captions_and_drops_empties():
     out = merge_captions(caps)
     assert [(c.start_frame, c.end_frame, c.text) for c in out] == [
         (0, 20, "Hello world"), (30, 40, "Hello world"), (40, 50, "Other")]
+
+
+def test_merge_keeps_a_one_character_change_the_model_saw_apart():
+    first, second = Caption(0, 10, 0, 1, "第2句字幕内容", 0.9, 10), Caption(10, 20, 1, 2, "第3句字幕内容", 0.9, 10)
+    # Without the model's verdict, a one-character difference reads as OCR noise: joined.
+    assert len(merge_captions([first, second])) == 1
+    # The model was sure the caption changed at frame 10: two captions.
+    assert [c.text for c in merge_captions([first, second], changes={10: 0.93})] == ["第2句字幕内容", "第3句字幕内容"]
+    # Unsure there: still OCR noise on one caption.
+    assert len(merge_captions([first, second], changes={10: 0.2})) == 1
+    # The same text on both sides is one caption split by the background, whatever the model said.
+    again = Caption(10, 20, 1, 2, "第2句字幕内容", 0.9, 10)
+    assert len(merge_captions([first, again], changes={10: 0.99})) == 1
+
+
+def test_change_at_reads_both_directions():
+    import numpy as np
+
+    from gpu_kernels.extents import PairProbs
+    from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, SAME
+    from tasks.pipeline import change_at
+
+    fwd = np.full((3, 5), 0.05, np.float32)
+    bwd = np.full((3, 5), 0.05, np.float32)
+    fwd[1, DIFFERENT], bwd[1, BACKWARD_OF[DIFFERENT]] = 0.9, 0.7
+    fwd[0, SAME] = 0.8
+    probs = PairProbs(fwd, bwd)
+    assert change_at(probs, 2) == pytest.approx(0.8)  # pair (1, 2)
+    assert change_at(probs, 1) == pytest.approx(0.05)
+    assert change_at(probs, 0) == 0.0 and change_at(probs, 9) == 0.0  # no pair there

@@ -121,13 +121,13 @@ def _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_
 
 
 def caption_intervals(caption_frame_extents_db_key: str) -> tuple[list[list], str]:
-    """([start, end, start_s, end_s] per caption as the crop-and-infer run decoded and refined
-    them, model version)."""
+    """([start, end, start_s, end_s, P(change at start)] per caption as the crop-and-infer run
+    decoded and refined them, model version)."""
     from tasks.pipeline import caption_intervals as read_intervals
 
     with _storage() as storage:
-        extents, meta = read_intervals(storage, caption_frame_extents_db_key)
-    return ([[e.start_frame, e.end_frame, e.start_time, e.end_time] for e in extents],
+        extents, meta, changes = read_intervals(storage, caption_frame_extents_db_key)
+    return ([[e.start_frame, e.end_frame, e.start_time, e.end_time, changes[e.start_frame]] for e in extents],
             str(meta.get("model_version", "?")))
 
 
@@ -156,7 +156,8 @@ def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend
         # Stored extents carry exact times; intervals given by a caller are on the 10 Hz grid.
         t0, t1 = (float(c[2]), float(c[3])) if len(c) >= 4 else frames_to_seconds(s, e, duration or 0.0)
         caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"]))
-    merged = merge_captions(caps)
+    # Stored extents carry the model's verdict at each junction; a caller's intervals do not.
+    merged = merge_captions(caps, changes={int(c[0]): float(c[4]) for c in captions if len(c) >= 5} or None)
     if not merged:
         raise NoCaptionsFound(f"no caption text found in {len(captions)} caption interval(s)")
     import os
