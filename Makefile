@@ -35,7 +35,7 @@ bench: install system-deps
 	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 # Trains gpu_kernels/weights/extents_v1.pt and writes training/METRICS.{md,json} from the seed
-# (the rendered data is now repeatable; the committed v4 predates the x264 determinism fix, see training/EXPERIMENTS.md).
+# (not bit-for-bit: libx264 in the renderer is still not fully deterministic, see training/EXPERIMENTS.md).
 train: install
 	@bash .ci/system-deps.sh --train
 	$(PY) -m training.train --out gpu_kernels/weights/extents_v1.pt
