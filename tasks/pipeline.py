@@ -11,7 +11,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, PairProbs
 
 from .caption_ocr import ocr_captions

@@ -89,4 +89,3 @@ def test_single_pass_windows_refine_like_the_decoding_refiner(clip):
     assert (b - 1) / 10 < refine_boundaries(clip, BAND, [b], 10.0, predictor)[0] <= b / 10
     with pytest.raises(ValueError):
         windows.add(99, grid[0], [])  # samples must arrive in order
-

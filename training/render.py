@@ -470,10 +470,10 @@ def h264_roundtrip(frames: np.ndarray, crf: int = 23, preset: str = "veryfast") 
     with av.open(buf, "w", format="matroska") as out:
         s = out.add_stream("libx264", rate=10)
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        # threads=1 alone still lets x264 start a lookahead thread whose timing changes the
-        # bitstream in ~1 of 6 encodes (training data then differs run to run); these
-        # parameters made 84 of 84 encodes of one sequence identical, but across processes and
-        # under load some sequences still come out different: see training/EXPERIMENTS.md.
+        # With threads=1 alone the bitstream still differed in ~1 of 6 encodes of the same
+        # frames (cause not found); these parameters made 84 of 84 encodes of one sequence
+        # identical, but across processes and under load some sequences still come out
+        # different, so training data is not bit-reproducible: see training/EXPERIMENTS.md.
         s.options = {"crf": str(crf), "preset": preset, "g": "30", "threads": "1",
                      "x264-params": "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"}
         for i, f in enumerate(frames):
