@@ -18,7 +18,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .render import (BackgroundStream, blend, fit_text, font_pool, footage_pool, render_caption, sample_style,
+from .render import (X264_DETERMINISTIC, BackgroundStream, blend, fit_text, font_pool, footage_pool, render_caption, sample_style,
                      watermark_layer)
 from .sequences import caption_text
 
@@ -56,11 +56,14 @@ def sample_captions(rng: np.random.Generator, duration: float, fps: Fraction) ->
 
 def make_clip(path: str, seed: int, split: str = "heldout", spec: ClipSpec | None = None,
               truth_path: str | None = None, crf: int | None = None,
-              captions: list[tuple[int, int, str]] | None = None, background: str | None = None) -> dict:
+              captions: list[tuple[int, int, str]] | None = None, background: str | None = None,
+              deterministic: bool = False) -> dict:
     """Render and encode one clip; returns the truth dict (also written to ``truth_path``).
 
     ``captions`` fixes the timeline as (first frame, end frame, text) in source frame numbers;
     by default it is drawn from the seed. ``background`` forces a ``BackgroundStream`` kind.
+    ``deterministic`` encodes bit-for-bit the same every run (single-threaded x264 without
+    macroblock-tree, see ``render.h264_roundtrip``), as training's checkpoint selection needs.
     """
     rng = np.random.default_rng(seed)
     if spec is None:
@@ -113,6 +116,8 @@ def make_clip(path: str, seed: int, split: str = "heldout", spec: ClipSpec | Non
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.options = {"crf": str(crf if crf is not None else int(rng.integers(20, 30))),
                           "preset": "veryfast", "g": str(int(2 * spec.fps)), "bf": "2"}
+        if deterministic:
+            stream.options |= {"threads": "1", "x264-params": X264_DETERMINISTIC}
         for j in range(n):
             if j in cuts:
                 bg = new_background()

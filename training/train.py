@@ -13,6 +13,7 @@ beside the classical detector on the same pairs).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import multiprocessing as mp
@@ -28,6 +29,7 @@ from gpu_kernels.extents.base import BACKWARD_OF, CLASSES
 from gpu_kernels.extents.learned import ExtentsNet, ExtentsNetConfig, resize_frames, save_checkpoint, to_input
 
 from . import metrics
+from .select import describe, evaluate, make_selection_clips
 from .sequences import make_sequence, pair_label, pair_labels
 
 # ---------------------------------------------------------------------------------------------
@@ -44,9 +46,12 @@ LR = 4e-3
 WEIGHT_DECAY = 1e-4
 LABEL_SMOOTHING = 0.03
 WORKERS = 2
+SELECT_CLIPS = 16  # 20-s clips (~110 captions) that pick the checkpoint, see select.py
+SELECT_FROM = 0.6  # checkpoints scored from this fraction of the steps on ...
+SELECT_EVERY = 400  # ... every this many steps, and the last one
 
-# Seed ranges keep the three sets disjoint whatever their sizes.
-TRAIN_BASE, VAL_BASE, HELDOUT_BASE = 0, 50_000_000, 90_000_000
+# Seed ranges keep the sets disjoint whatever their sizes.
+TRAIN_BASE, VAL_BASE, SELECT_BASE, HELDOUT_BASE = 0, 50_000_000, 70_000_000, 90_000_000
 
 
 def _render(job: tuple[int, str, int, int, int, bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -153,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-seqs", type=int, default=TRAIN_SEQS)
     ap.add_argument("--val-seqs", type=int, default=VAL_SEQS)
     ap.add_argument("--heldout-seqs", type=int, default=HELDOUT_SEQS)
+    ap.add_argument("--select-clips", type=int, default=SELECT_CLIPS,
+                    help="whole clips scoring late checkpoints; 0 keeps the last one")
     ap.add_argument("--lr", type=float, default=LR)
     ap.add_argument("--workers", type=int, default=WORKERS)
     ap.add_argument("--threads", type=int, default=2)
@@ -170,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     train = build_set("train", base + TRAIN_BASE, args.train_seqs, cfg, args.workers)
     val = build_set("train", base + VAL_BASE, args.val_seqs, cfg, args.workers)
     held = build_set("heldout", base + HELDOUT_BASE, args.heldout_seqs, cfg, args.workers, classical=True)
+    select = make_selection_clips(base + SELECT_BASE, args.select_clips, args.workers)
     t_data = time.time() - t0
     a, b, y = pair_index(train["ids"], max_gap=2)
     freq = np.bincount(y, minlength=len(CLASSES)).astype(np.float64)
@@ -199,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     # class mix, one cheap encoder pass) plus BATCH class-balanced pairs (rare classes, gaps of 2)
     model.train()
     t1 = time.time()
+    best: tuple[float, int, dict] | None = None  # (score, step, state_dict)
+    selection: list[dict] = []
     for step in range(args.steps):
         pick = rng.choice(len(train["ids"]), size=SEQS_PER_STEP, replace=False)
         xs, ys, pos = sequence_batch(train["frames"], train["ids"], pick, rng)
@@ -218,10 +228,23 @@ def main(argv: list[str] | None = None) -> int:
             acc = (lf.argmax(1) == yt).float().mean().item()
             print(f"step {step:5d} loss {loss.item():.4f} acc {acc:.3f} lr {sched.get_last_lr()[0]:.5f} "
                   f"{time.time() - t1:.0f} s", flush=True)
+        done = step + 1
+        if select and done >= SELECT_FROM * args.steps and (done % SELECT_EVERY == 0 or done == args.steps):
+            # Scoring reads the model only (no RNG draws), so the training run is the same with
+            # or without it; ties go to the later checkpoint.
+            r = evaluate(model, select)
+            selection.append({"step": done, **r})
+            print(f"select step {done}: {describe(r)}", flush=True)
+            if best is None or r["score"] >= best[0]:
+                best = (r["score"], done, copy.deepcopy(model.state_dict()))
     t_train = time.time() - t1
+    if best is not None:
+        model.load_state_dict(best[2])
+        print(f"kept the checkpoint of step {best[1]} (selection score {best[0]})", flush=True)
 
     # evaluation: consecutive pairs only, read both ways, as production reads them
-    report = {"seed": args.seed, "steps": args.steps, "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
+    report = {"seed": args.seed, "steps": args.steps, "kept_step": best[1] if best else args.steps,
+              "selection": selection, "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
               "data_seconds": round(t_data), "train_seconds": round(t_train),
               "params": sum(q.numel() for q in model.parameters()),
               "torch": torch.__version__, "machine": platform.machine(), "config": cfg.__dict__}
@@ -246,7 +269,13 @@ def main(argv: list[str] | None = None) -> int:
               + (f" classical acc {report[key]['classical']['accuracy']}" if "classical" in report[key] else ""),
               flush=True)
 
-    save_checkpoint(model, args.out, meta={k: report[k] for k in ("seed", "steps", "train_pairs")})
+    if selection:
+        md.append(f"## checkpoint selection ({len(select)} whole 20-s clips, training fonts/footage, own seeds)\n")
+        md.append("| step | captions | matched | both boundaries ≤ 0.1 s | extra | score |\n|---|---|---|---|---|---|")
+        md += [f"| {r['step']}{' (kept)' if r['step'] == report['kept_step'] else ''} | {r['captions']} | "
+               f"{r['matched_rate']} | {r['exact_rate']} | {r['extra_rate']} | {r['score']} |" for r in selection]
+        md.append("")
+    save_checkpoint(model, args.out, meta={k: report[k] for k in ("seed", "steps", "kept_step", "train_pairs")})
     with open(args.metrics + ".json", "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)
     with open(args.metrics + ".md", "w", encoding="utf-8") as f:
