@@ -1,10 +1,11 @@
 """Train the caption-extents model from a seed, on synthetic caption strips, on a CPU.
 
-    python -m training.train --out gpu_kernels/weights/extents_v1.pt
+    python -m training.train --out build/extents_v1.pt --metrics build/METRICS
 
 Reads top to bottom: defaults, data, model, loop, evaluation. The same seed gives the same data
-(every sequence has its own seed, so the worker count does not matter) and, on the same
-machine and torch build, the same weights. Writes the checkpoint, ``<metrics>.json`` and
+(every sequence has its own seed, so the worker count does not matter; the log prints its
+sha256) and, on the same machine, torch build and thread count, the same weights. The checkpoint
+kept is the late one that decodes whole validation clips best (``select.py``). Writes the checkpoint, ``<metrics>.json`` and
 ``<metrics>.md`` (per-class precision/recall and confusion matrices on a validation set drawn
 like the training data and on a held-aside set with fonts and footage training never sees,
 beside the classical detector on the same pairs).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import multiprocessing as mp
@@ -185,8 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     # probabilities keep some of the prior the decoder relies on.
     w = (freq.max() / np.maximum(freq, 1)) ** 0.6
     p = w[y] / w[y].sum()
+    # Fingerprint of everything rendered: two runs of one seed must print the same.
+    digest = hashlib.sha256()
+    for arr in (train["frames"], train["ids"], val["frames"], held["frames"], *(c.frames for c in select)):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    data_sha = digest.hexdigest()[:16]
     print(f"data: {len(train['frames'])} train frames, {len(y)} pairs {freq.astype(int).tolist()}, "
-          f"{t_data:.0f} s", flush=True)
+          f"{t_data:.0f} s, sha256 {data_sha}", flush=True)
 
     # model
     model = ExtentsNet(cfg).to(memory_format=torch.channels_last)
@@ -243,14 +250,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kept the checkpoint of step {best[1]} (selection score {best[0]})", flush=True)
 
     # evaluation: consecutive pairs only, read both ways, as production reads them
-    report = {"seed": args.seed, "steps": args.steps, "kept_step": best[1] if best else args.steps,
+    report = {"seed": args.seed, "steps": args.steps, "data_sha256": data_sha, "kept_step": best[1] if best else args.steps,
               "selection": selection, "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
               "data_seconds": round(t_data), "train_seconds": round(t_train),
               "params": sum(q.numel() for q in model.parameters()),
               "torch": torch.__version__, "machine": platform.machine(), "config": cfg.__dict__}
     md = [f"# Caption-extents model metrics\n", f"`python -m training.train --out {args.out} --seed {args.seed}` "
           f"— {report['params']} parameters, {args.steps} steps × ({SEQS_PER_STEP} sequences + {BATCH} pairs), data {t_data:.0f} s, "
-          f"training {t_train:.0f} s on {args.threads} CPU threads (torch {torch.__version__}).\n",
+          f"training {t_train:.0f} s on {args.threads} CPU threads (torch {torch.__version__}); data sha256 {data_sha}.\n",
           "Pairs are consecutive 10 Hz frames of synthetic sequences; `fwd` is the forward reading "
           "alone, `fwd+bwd` averages it with the backward reading mapped to forward labels.\n"]
     for name, data in (("validation (training fonts/footage, unseen seeds)", val),
