@@ -18,8 +18,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .render import (X264_DETERMINISTIC, BackgroundStream, blend, fit_text, font_pool, footage_pool, render_caption, sample_style,
-                     watermark_layer)
+from .render import (X264_DETERMINISTIC, BackgroundStream, blend, fit_text, font_pool, footage_pool,
+                     render_caption, sample_style, watermark_layer)
 from .sequences import caption_text
 
 

@@ -20,8 +20,9 @@ import torch
 
 from gpu_kernels.extents import decode_intervals
 from gpu_kernels.extents.base import PairProbs
-from gpu_kernels.extents.learned import ExtentsNet, resize_frames, to_input
+from gpu_kernels.extents.learned import ExtentsNet, pair_probs
 from gpu_kernels.video import crop_transform, iter_frames_at_rate
+from tasks.crop_infer import grid_seconds
 
 from .clips import make_clip
 
@@ -55,25 +56,19 @@ def make_selection_clips(base_seed: int, count: int, workers: int = 1) -> list[S
         return [_render(j) for j in jobs]
 
 
-@torch.no_grad()
-def predict(model: ExtentsNet, frames: np.ndarray, batch: int = 256) -> PairProbs:
-    """Forward/backward pair probabilities over consecutive frames, as LearnedPairClassifier reads them."""
+def predict(model: ExtentsNet, frames: np.ndarray) -> PairProbs:
+    """Pair probabilities as LearnedPairClassifier reads them, from the model being trained."""
     was_training = model.training
     model.eval()
-    fwd, bwd = [], []
-    for s in range(0, len(frames) - 1, batch - 1):
-        x = resize_frames(frames[s : s + batch], model.cfg.height, model.cfg.width, torch.device("cpu"))
-        lf, lb = model(to_input(x).contiguous(memory_format=torch.channels_last))
-        fwd.append(torch.softmax(lf, 1))
-        bwd.append(torch.softmax(lb, 1))
-    model.train(was_training)
-    return PairProbs(torch.cat(fwd).numpy().astype(np.float32), torch.cat(bwd).numpy().astype(np.float32))
+    try:
+        return pair_probs(model, frames, batch_frames=256)
+    finally:
+        model.train(was_training)
 
 
 def spans(probs: PairProbs) -> list[tuple[float, float]]:
     """Decoded intervals in seconds, 10 Hz midpoints as the pipeline writes them unrefined."""
-    return [(0.0 if iv.start == 0 else (iv.start - 0.5) / RATE, (iv.end - 0.5) / RATE)
-            for iv in decode_intervals(probs)]
+    return [grid_seconds(iv.start, iv.end, 0.0) for iv in decode_intervals(probs)]
 
 
 def match(truth: list[tuple[float, float]], found: list[tuple[float, float]]) -> dict[str, int]:

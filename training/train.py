@@ -4,11 +4,11 @@
 
 Reads top to bottom: defaults, data, model, loop, evaluation. The same seed gives the same data
 (every sequence has its own seed, so the worker count does not matter; the log prints its
-sha256) and, on the same machine, torch build and thread count, the same weights. The checkpoint
-kept is the late one that decodes whole validation clips best (``select.py``). Writes the checkpoint, ``<metrics>.json`` and
-``<metrics>.md`` (per-class precision/recall and confusion matrices on a validation set drawn
-like the training data and on a held-aside set with fonts and footage training never sees,
-beside the classical detector on the same pairs).
+sha256) and, on the same machine, torch build and thread count, the same weights. The
+checkpoint kept is the late one that decodes whole validation clips best (``select.py``).
+Writes the checkpoint, ``<metrics>.json`` and ``<metrics>.md`` (per-class precision/recall and
+confusion matrices on a validation set drawn like the training data and on a held-aside set with
+fonts and footage training never sees, beside the classical detector on the same pairs).
 """
 
 from __future__ import annotations
@@ -250,14 +250,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kept the checkpoint of step {best[1]} (selection score {best[0]})", flush=True)
 
     # evaluation: consecutive pairs only, read both ways, as production reads them
-    report = {"seed": args.seed, "steps": args.steps, "data_sha256": data_sha, "kept_step": best[1] if best else args.steps,
-              "selection": selection, "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
+    report = {"seed": args.seed, "steps": args.steps, "data_sha256": data_sha,
+              "kept_step": best[1] if best else args.steps, "selection": selection,
+              "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
               "data_seconds": round(t_data), "train_seconds": round(t_train),
               "params": sum(q.numel() for q in model.parameters()),
               "torch": torch.__version__, "machine": platform.machine(), "config": cfg.__dict__}
     md = [f"# Caption-extents model metrics\n", f"`python -m training.train --out {args.out} --seed {args.seed}` "
           f"— {report['params']} parameters, {args.steps} steps × ({SEQS_PER_STEP} sequences + {BATCH} pairs), data {t_data:.0f} s, "
-          f"training {t_train:.0f} s on {args.threads} CPU threads (torch {torch.__version__}); data sha256 {data_sha}.\n",
+          f"training {t_train:.0f} s on {args.threads} CPU threads (torch {torch.__version__}); "
+          f"data sha256 {data_sha}.\n",
           "Pairs are consecutive 10 Hz frames of synthetic sequences; `fwd` is the forward reading "
           "alone, `fwd+bwd` averages it with the backward reading mapped to forward labels.\n"]
     for name, data in (("validation (training fonts/footage, unseen seeds)", val),

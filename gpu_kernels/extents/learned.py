@@ -196,6 +196,26 @@ def load_checkpoint(path: str, device: torch.device | None = None, fuse: bool = 
     return model.to(device or torch.device("cpu"), memory_format=torch.channels_last)
 
 
+@torch.inference_mode()
+def pair_probs(model: ExtentsNet, frames: np.ndarray, batch_frames: int,
+               device: torch.device | None = None) -> PairProbs:
+    """Forward and backward probabilities of every consecutive pair of (N, H, W, 3) uint8
+    frames, ``batch_frames`` frames per model call; ``model`` must be in eval mode."""
+    device = device or torch.device("cpu")
+    n = int(frames.shape[0])
+    if n < 2:
+        return PairProbs.concat([])
+    fwd, bwd = [], []
+    step = batch_frames - 1  # windows overlap by one frame: every pair exactly once
+    for s in range(0, n - 1, step):
+        x = resize_frames(frames[s : s + batch_frames], model.cfg.height, model.cfg.width, device)
+        lf, lb = model(to_input(x.to(device)))
+        fwd.append(torch.softmax(lf.float(), 1).cpu())
+        bwd.append(torch.softmax(lb.float(), 1).cpu())
+    return PairProbs(torch.cat(fwd).numpy().astype(np.float32),
+                     torch.cat(bwd).numpy().astype(np.float32))
+
+
 # ---------------------------------------------------------------------------------------------
 # The predictor
 
@@ -222,18 +242,7 @@ class LearnedPairClassifier(PairPredictor):
     def predict(self, frames: np.ndarray) -> PairProbs:
         if self.model is None:
             raise Fatal("LearnedPairClassifier used after close()")
-        n = int(frames.shape[0])
-        if n < 2:
-            return PairProbs.concat([])
-        fwd, bwd = [], []
-        step = self.batch_frames - 1  # windows overlap by one frame: every pair exactly once
-        for s in range(0, n - 1, step):
-            x = resize_frames(frames[s : s + self.batch_frames], self.cfg.height, self.cfg.width, self.device)
-            lf, lb = self.model(to_input(x.to(self.device)))
-            fwd.append(torch.softmax(lf.float(), 1).cpu())
-            bwd.append(torch.softmax(lb.float(), 1).cpu())
-        return PairProbs(torch.cat(fwd).numpy().astype(np.float32),
-                         torch.cat(bwd).numpy().astype(np.float32))
+        return pair_probs(self.model, frames, self.batch_frames, self.device)
 
     def close(self) -> None:
         self.model = None
