@@ -44,20 +44,42 @@ _VERSION_RE = re.compile(r"/cropped_frames_v(\d+)/")
 
 
 CLAIM = ".claim"
+# A claim this old with no manifest beside it belongs to a run that was killed (SIGKILL, lost
+# node) before it could clean up: 6 h is six times the longest job's hard time limit (1 h).
+STALE_CLAIM_S = 6 * 3600
 
 
-def claim_version(storage, keys: VideoKeys, run_id: str) -> int:
+def claim_version(storage, keys: VideoKeys, run_id: str, now: float | None = None) -> int:
     """Reserve the next cropped-frames version for this run.
 
     Listing gives the highest version seen; an exclusive create of ``{version}/.claim`` makes
     the number this run's alone, so two concurrent runs on one video (a redelivered task, a
-    resubmitted crop) never share a version or delete each other's chunks.
+    resubmitted crop) never share a version or delete each other's chunks. Versions left by
+    killed runs (a claim older than ``STALE_CLAIM_S``, no manifest) are deleted on the way;
+    their numbers are not reused.
     """
-    found = [int(m.group(1)) for k in storage.list(keys.client) if (m := _VERSION_RE.search(k))]
+    now = time.time() if now is None else now
+    listing = set(storage.list(keys.client))
+    found = [int(m.group(1)) for k in listing if (m := _VERSION_RE.search(k))]
+    for v in sorted(set(found)):
+        prefix = keys.cropped_frames(v)
+        if f"{prefix}/{CLAIM}" in listing and manifest_key(prefix) not in listing:
+            _drop_if_stale(storage, prefix, now)
     version = max(found, default=0) + 1
-    while not storage.create_exclusive(f"{keys.cropped_frames(version)}/{CLAIM}", run_id.encode()):
+    claim = json.dumps({"run_id": run_id, "claimed_at": now}).encode()
+    while not storage.create_exclusive(f"{keys.cropped_frames(version)}/{CLAIM}", claim):
         version += 1
     return version
+
+
+def _drop_if_stale(storage, prefix: str, now: float) -> None:
+    try:
+        claimed_at = float(json.loads(storage.get_bytes(f"{prefix}/{CLAIM}"))["claimed_at"])
+    except Exception:  # noqa: BLE001 - gone meanwhile, or a claim without a time: leave it
+        return
+    if now - claimed_at > STALE_CLAIM_S:
+        log.warning("deleting %s: claimed %.1f h ago, never completed", prefix, (now - claimed_at) / 3600)
+        storage.delete_prefix(prefix)
 
 
 class _PairStream:

@@ -246,6 +246,26 @@ def test_crop_and_infer_killed_at_each_stage(point, before, tmp_path, zygote):
     assert assert_consistent(storage, keys) == r.version
 
 
+def test_chunks_of_a_killed_run_are_deleted_once_its_claim_is_stale(before, tmp_path, zygote):
+    storage = _fresh(before, tmp_path)
+    keys = VideoKeys(TENANT, VIDEO)
+    r = zygote.run(dict(job="crop", root=storage.root, video_key=keys.video, tenant=TENANT, video=VIDEO,
+                        region=NEW.__dict__), KILL_POINTS["after_third_chunk"])
+    assert r["signal"] == signal.SIGKILL, r
+    orphan = keys.cropped_frames(2)
+    assert sum(k.endswith(".webm") for k in storage.list(orphan)) >= 3
+    # A fresh claim may be a run still going on another worker: a rerun leaves it alone.
+    r = crop_and_infer_caption_frame_extents(keys.video, TENANT, VIDEO, NEW, ctx=_ctx(storage))
+    assert r.version == 3 and storage.list(orphan)
+    # Seven hours later the claim is stale (past every job's time limit): the next run deletes it.
+    claim = json.loads(storage.get_bytes(f"{orphan}/.claim"))
+    storage.put_bytes(f"{orphan}/.claim", json.dumps({**claim, "claimed_at": time.time() - 7 * 3600}).encode())
+    r = crop_and_infer_caption_frame_extents(keys.video, TENANT, VIDEO, NEW, ctx=_ctx(storage))
+    assert r.version == 4 and storage.list(orphan) == []
+    assert _versions(storage, keys) == {1, 3, 4}  # complete versions are kept whatever their age
+    assert assert_consistent(storage, keys) == 4
+
+
 def test_crop_and_infer_killed_from_outside_when_its_first_chunk_lands(before, tmp_path, zygote):
     """No hook in the child: the test watches the bucket and SIGKILLs the process."""
     storage = _fresh(before, tmp_path)

@@ -221,3 +221,26 @@ def test_create_exclusive_claims_a_key_once(s3_storage):
     assert s3_storage.create_exclusive("t/claims/v1/.claim", b"run-a") is True
     assert s3_storage.create_exclusive("t/claims/v1/.claim", b"run-b") is False
     assert s3_storage.get_bytes("t/claims/v1/.claim") == b"run-a"
+
+
+def test_claims_of_killed_runs_are_cleaned_on_s3(s3_storage):
+    """What a SIGKILLed crop-and-infer leaves (a claim and chunks, no manifest) is deleted by a
+    later claim once stale; a fresh one and a complete version stay."""
+    import json
+    import time
+
+    from tasks.crop_infer import STALE_CLAIM_S, claim_version
+    from tasks.keys import VideoKeys
+
+    keys = VideoKeys("0b7f3c1e-2d4a-4c6b-8e9f-0a1b2c3d4e5f", "1c8e4d2f-3e5b-4d7c-9f0a-1b2c3d4e5f60")
+    now = time.time()
+    s3_storage.put_bytes(keys.cropped_frames(1) + "/manifest.json", b"{}")  # complete, old
+    for v, age in ((2, STALE_CLAIM_S + 60), (3, 60)):  # killed long ago; maybe still running
+        s3_storage.put_bytes(keys.cropped_frames(v) + "/.claim", json.dumps({"run_id": "x", "claimed_at": now - age}).encode())
+        s3_storage.put_bytes(keys.cropped_frames(v) + "/modulo_1/chunk_0000.webm", b"webm")
+    assert claim_version(s3_storage, keys, "run-4", now=now) == 4
+    left = s3_storage.list(keys.client)
+    assert not any("/cropped_frames_v2/" in k for k in left)
+    assert keys.cropped_frames(3) + "/modulo_1/chunk_0000.webm" in left
+    assert keys.cropped_frames(1) + "/manifest.json" in left
+    assert json.loads(s3_storage.get_bytes(keys.cropped_frames(4) + "/.claim"))["run_id"] == "run-4"
