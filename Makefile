@@ -34,12 +34,12 @@ test: install system-deps
 bench: install system-deps
 	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
-# Trains the caption-extents model from the seed into build/ (~27 min on 2 cores; the same
+# Trains the caption-extents model from the seed into build/ (~25 min on 2 cores; the same
 # weights every run on the same machine and torch build). It does not overwrite the committed
 # model: score build/extents_v1.pt with benchmarks/extents_bench.py --weights, then copy it and
 # build/METRICS.* over gpu_kernels/weights/ and training/ (see training/EXPERIMENTS.md).
 train: install
-	@bash .ci/system-deps.sh --train
+	@bash .ci/system-deps.sh
 	$(PY) -m training.train --out build/extents_v1.pt --metrics build/METRICS
 
 clean:

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # System packages the tests need, installed only when missing (root + apt on Debian).
-# --train: also the Noto CJK fonts the training renderer draws its training captions with.
+# Noto CJK: the fonts the training renderer draws its training captions with (training's tests
+# render with them too). --train is still accepted; it no longer changes anything.
 set -uo pipefail
 need=()
-[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
-if [ "${1:-}" = "--train" ]; then
-  [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
-fi
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need+=(fonts-noto-cjk)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v fc-list >/dev/null || need+=(fontconfig)

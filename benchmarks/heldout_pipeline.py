@@ -3,7 +3,7 @@
 ``extents_bench.py``, scored with ``../shared/score.py``, with the merge rule as shipped and as
 it was before (every similar text joined). Not a test.
 
-    python benchmarks/heldout_pipeline.py [--clips 16] [--out /tmp/extents-bench]
+    python benchmarks/heldout_pipeline.py [--clips 16] [--out /tmp/extents-bench] [--weights PT]
 
 The crop region is each clip's known caption band; the OCR engine is the configured one
 (RapidOCR by default).
@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE))
 from extents_bench import load_scorer, make_set  # noqa: E402
 
 import tasks.pipeline as pipeline  # noqa: E402
+from gpu_kernels.extents.learned import LearnedPairClassifier  # noqa: E402
 from gpu_kernels.video import probe  # noqa: E402
 from tasks.context import JobContext  # noqa: E402
 from tasks.keys import VideoKeys  # noqa: E402
@@ -39,7 +40,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=int, default=16)
     ap.add_argument("--out", default="/tmp/extents-bench")
+    ap.add_argument("--weights", help="learned checkpoint to use instead of the committed one")
     a = ap.parse_args()
+    # One model and one OCR engine for all clips, as a worker keeps them.
+    predictor = LearnedPairClassifier(weights_path=a.weights) if a.weights else None
     scorer = load_scorer()
     merge = pipeline.merge_captions
     seen: dict = {}
@@ -61,10 +65,9 @@ def main() -> int:
             os.makedirs(os.path.dirname(storage.path(keys.video)), exist_ok=True)
             os.link(video, storage.path(keys.video))
             ctx = JobContext(storage=storage, device_name="cpu", predictor_name="auto")
-            if ocr is not None:
-                ctx._ocr = ocr  # one engine for all clips, as a worker keeps it
+            ctx._ocr, ctx._predictor = ocr, predictor
             pipeline.run_video(keys.video, TENANT, VIDEO, crop, ctx=ctx)
-            ocr = ctx.ocr
+            ocr, predictor = ctx.ocr, ctx.predictor
             for label, changes in (("shipped", seen["changes"]), ("join every similar text", None)):
                 srt = Path(work) / "out.srt"
                 srt.write_text(to_srt(pipeline.cues(merge(seen["caps"], changes=changes))), encoding="utf-8")

@@ -18,7 +18,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .render import (X264_DETERMINISTIC, BackgroundStream, blend, fit_text, font_pool, footage_pool,
+from .render import (LINE_ART, X264_DETERMINISTIC, BackgroundStream, blend, fit_text, font_pool, footage_pool,
                      render_caption, sample_style, watermark_layer)
 from .sequences import caption_text
 
@@ -99,10 +99,13 @@ def make_clip(path: str, seed: int, split: str = "heldout", spec: ClipSpec | Non
         on[s:e] = k
 
     def new_background() -> BackgroundStream:
-        bg = BackgroundStream(rng, spec.width, spec.height, footage, fonts, kind=background)
+        bg = BackgroundStream(rng, spec.width, spec.height, footage, fonts, kind=background,
+                              line_art=LINE_ART.get(split, 0.0))
         if hasattr(bg, "speed"):  # native frames, not 10 Hz steps: slow the footage down
             bg.speed = float(rng.uniform(0.6, 1.2))
             bg.pan = bg.pan * 0.3
+        if hasattr(bg, "cel_v"):
+            bg.cel_v = bg.cel_v * 0.3
         if hasattr(bg, "drift"):
             bg.drift = bg.drift * 0.3
         return bg

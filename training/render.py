@@ -83,6 +83,11 @@ def footage_pool(split: str) -> list[str]:
     return held if split == "heldout" else [p for p in paths if p not in held]
 
 
+# Share of backgrounds drawn as cel animation, per split. Held-aside sets keep none, so their
+# clips (and every benchmark figure on them) are the same as before the kind existed.
+LINE_ART = {"train": 0.10}
+
+
 @functools.lru_cache(maxsize=8)
 def load_footage(path: str, max_width: int = 480) -> np.ndarray:
     """All frames of a clip, (F, h, w, 3) uint8, shrunk to ``max_width`` (held per process)."""
@@ -301,15 +306,18 @@ class BackgroundStream:
     """Frames for a strip of (height, width), one per 10 Hz step, from one randomly chosen source.
 
     Sources: a moving crop of real footage; a flat or bright field with slow drift; busy texture;
-    scene text (words that move with the scene, not captions). Optional extras drawn once per
+    scene text (words that move with the scene, not captions); with ``line_art`` > 0, that share
+    of cel animation (flat fills with dark outlines, mostly held). Optional extras drawn once per
     stream: a static watermark, a brightness ramp (fade to black).
     """
 
     def __init__(self, rng: np.random.Generator, width: int, height: int, footage: list[str],
-                 fonts: list[FontSpec], kind: str | None = None) -> None:
+                 fonts: list[FontSpec], kind: str | None = None, line_art: float = 0.0) -> None:
         self.rng, self.w, self.h, self.fonts = rng, width, height, fonts
         kinds = ["footage", "flat", "texture", "scene_text"]
         probs = [0.55, 0.12, 0.15, 0.18] if footage else [0, 0.3, 0.35, 0.35]
+        if line_art > 0:  # taken from footage; without it the draws are as before
+            kinds, probs = kinds + ["line_art"], [probs[0] - line_art, *probs[1:], line_art]
         self.kind = kind or str(rng.choice(kinds, p=probs))
         self.t = 0
         if self.kind == "footage" or self.kind == "scene_text":
@@ -321,6 +329,8 @@ class BackgroundStream:
             self._init_scene_text()
         if self.kind in ("flat", "texture"):
             self._init_synthetic()
+        if self.kind == "line_art":
+            self._init_line_art()
         self.gain = 1.0
         if rng.random() < 0.15:  # bright, washed-out scenes: white captions on white
             self.gain = float(rng.uniform(1.3, 2.2))
@@ -387,6 +397,45 @@ class BackgroundStream:
                 img = np.clip(img + self.rng.normal(0, self.noise, img.shape), 0, 255).astype(np.uint8)
         return img
 
+    def _init_line_art(self) -> None:
+        """Cel animation: flat-filled shapes with dark outlines and long strokes (hair, folds,
+        rails), drawn once, larger than the band; held most of the time, else a slow pan. Its
+        strokes look like glyph strokes, so a caption gap over it must still read as empty."""
+        rng = self.rng
+        pad = self.h
+        palette = rng.integers(20, 236, (int(rng.integers(3, 8)), 3))
+        if rng.random() < 0.5:  # night scenes: a dark blue cast, as in much anime
+            palette = (palette * np.array([0.35, 0.4, 0.6])).astype(np.int64)
+        ink = tuple(int(c) for c in rng.integers(0, 50, 3))
+        pil = Image.new("RGB", (self.w + 2 * pad, self.h + 2 * pad), tuple(int(c) for c in palette[0]))
+        d = ImageDraw.Draw(pil)
+        W, H = pil.size
+        for _ in range(int(rng.integers(8, 40))):  # shapes: bodies, props, sky, ground
+            x, y = rng.uniform(-0.2, 1.0) * W, rng.uniform(-0.2, 1.0) * H
+            bw, bh = rng.uniform(0.02, 0.3) * W, rng.uniform(0.3, 2.5) * self.h
+            fill = tuple(int(c) for c in palette[int(rng.integers(len(palette)))])
+            width = int(rng.integers(1, 5))
+            if rng.random() < 0.5:
+                pts = [(float(x + rng.uniform(0, bw)), float(y + rng.uniform(0, bh))) for _ in range(int(rng.integers(3, 7)))]
+                d.polygon(pts, fill=fill, outline=ink, width=width)
+            else:
+                d.ellipse([x, y, x + bw, y + bh], fill=fill, outline=ink, width=width)
+        for _ in range(int(rng.integers(10, 60))):  # strokes
+            x, y = rng.uniform(0, W), rng.uniform(0, H)
+            pts = [(float(x), float(y))]
+            for _ in range(int(rng.integers(1, 5))):
+                x, y = x + rng.normal(0, 0.04 * W), y + rng.normal(0, 0.6 * self.h)
+                pts.append((float(x), float(y)))
+            d.line(pts, fill=ink, width=int(rng.integers(1, 4)), joint="curve")
+        self.cel = np.asarray(pil)
+        self.cel_xy = np.array([rng.uniform(0, pad), rng.uniform(0, pad)])
+        self.cel_v = np.zeros(2) if rng.random() < 0.7 else rng.normal(0, 1.5, 2)
+
+    def _line_art_frame(self) -> np.ndarray:
+        room = np.array(self.cel.shape[1::-1]) - (self.w, self.h)  # how far the band can pan
+        x, y = np.clip(self.cel_xy + self.cel_v * self.t, 0, room).astype(int)
+        return self.cel[y : y + self.h, x : x + self.w]
+
     def _init_scene_text(self) -> None:
         """Words in the scene (signs, credits, on-screen text) that move with the camera."""
         rng = self.rng
@@ -416,6 +465,8 @@ class BackgroundStream:
             img = self._footage_frame()
             if self.kind == "scene_text":
                 img = self._draw_scene_text(img)
+        elif self.kind == "line_art":
+            img = self._line_art_frame()
         else:
             img = self._synthetic_frame()
         if self.gain != 1.0:

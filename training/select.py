@@ -38,7 +38,6 @@ class SelectionClip:
 
 def _render(job: tuple[str, int]) -> SelectionClip:
     tmp, seed = job
-    torch.set_num_threads(1)
     path = os.path.join(tmp, f"{seed}.mp4")
     truth = make_clip(path, seed, "train", deterministic=True)
     frames = np.stack([f for _, f in iter_frames_at_rate(path, RATE, crop_transform(tuple(truth["band"])))])
@@ -51,7 +50,8 @@ def make_selection_clips(base_seed: int, count: int, workers: int = 1) -> list[S
     with tempfile.TemporaryDirectory(prefix="select-") as tmp:
         jobs = [(tmp, base_seed + k) for k in range(count)]
         if workers > 1:
-            with mp.get_context("fork").Pool(workers) as pool:
+            # One torch thread per worker, set in the children only (see train.build_set).
+            with mp.get_context("fork").Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
                 return pool.map(_render, jobs, chunksize=1)
         return [_render(j) for j in jobs]
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from gpu_kernels.extents.base import DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY
 
-from .render import (BackgroundStream, CaptionStyle, blend, compress, fit_text, font_pool, footage_pool,
+from .render import (LINE_ART, BackgroundStream, CaptionStyle, blend, compress, fit_text, font_pool, footage_pool,
                      random_text, mutate_text, render_caption, sample_style, watermark_layer)
 
 
@@ -109,12 +109,12 @@ def make_sequence(seed: int, split: str = "train", length: int = 16,
     segs = sample_timeline(rng, length)
 
     # Backgrounds first: a caption style must stay readable on them (see ensure_contrast).
-    bg = BackgroundStream(rng, w, h, footage, fonts)
+    bg = BackgroundStream(rng, w, h, footage, fonts, line_art=LINE_ART.get(split, 0.0))
     cut = int(rng.integers(1, length)) if rng.random() < 0.3 else -1
     backgrounds = []
     for t in range(length):
         if t == cut:
-            bg = BackgroundStream(rng, w, h, footage, fonts)
+            bg = BackgroundStream(rng, w, h, footage, fonts, line_art=LINE_ART.get(split, 0.0))
         backgrounds.append(bg.next())
     lum = float(np.mean(np.stack(backgrounds)[:, h // 4 : 3 * h // 4] @ np.array([0.299, 0.587, 0.114])))
     style = ensure_contrast(sample_style(rng, fonts, w, h, script, lines), lum)

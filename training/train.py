@@ -51,6 +51,7 @@ WORKERS = 2
 SELECT_CLIPS = 16  # 20-s clips (~110 captions) that pick the checkpoint, see select.py
 SELECT_FROM = 0.6  # checkpoints scored from this fraction of the steps on ...
 SELECT_EVERY = 400  # ... every this many steps, and the last one
+EMA_DECAY = 0.998  # scored and kept: an average of the last ~500 steps' weights, less noisy
 
 # Seed ranges keep the sets disjoint whatever their sizes.
 TRAIN_BASE, VAL_BASE, SELECT_BASE, HELDOUT_BASE = 0, 50_000_000, 70_000_000, 90_000_000
@@ -59,7 +60,6 @@ TRAIN_BASE, VAL_BASE, SELECT_BASE, HELDOUT_BASE = 0, 50_000_000, 70_000_000, 90_
 def _render(job: tuple[int, str, int, int, int, bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One sequence → (T, h, w, 3) uint8 model-size frames, caption ids, classical argmax."""
     seed, split, length, height, width, classical = job
-    torch.set_num_threads(1)
     seq = make_sequence(seed, split, length)
     small = resize_frames(seq.frames, height, width).permute(0, 2, 3, 1).contiguous().numpy()
     base = None
@@ -75,7 +75,9 @@ def build_set(split: str, base: int, count: int, cfg: ExtentsNetConfig, workers:
               classical: bool = False) -> dict:
     jobs = [(base + i, split, SEQ_LEN, cfg.height, cfg.width, classical) for i in range(count)]
     if workers > 1:
-        with mp.get_context("fork").Pool(workers) as pool:
+        # One torch thread per render worker; set in the children only, so a --workers 1 run
+        # keeps the trainer's thread count (and so its reductions).
+        with mp.get_context("fork").Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
             out = pool.map(_render, jobs, chunksize=8)
     else:
         out = [_render(j) for j in jobs]
@@ -202,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
     back = torch.from_numpy(BACKWARD_OF)
+    # Exponential moving average of the weights (and BatchNorm statistics): single checkpoints
+    # of one recipe decoded whole clips very differently (EXPERIMENTS.md, v4 vs v4r).
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(EMA_DECAY), use_buffers=True)
 
     # Loss weights for sequence pairs: rare transitions count more, again not to parity.
     cw = torch.from_numpy((freq.max() / np.maximum(freq, 1)) ** 0.5).float()
@@ -231,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         loss.backward()
         opt.step()
         sched.step()
+        ema.update_parameters(model)
         if step % 200 == 0 or step == args.steps - 1:
             acc = (lf.argmax(1) == yt).float().mean().item()
             print(f"step {step:5d} loss {loss.item():.4f} acc {acc:.3f} lr {sched.get_last_lr()[0]:.5f} "
@@ -239,20 +246,20 @@ def main(argv: list[str] | None = None) -> int:
         if select and done >= SELECT_FROM * args.steps and (done % SELECT_EVERY == 0 or done == args.steps):
             # Scoring reads the model only (no RNG draws), so the training run is the same with
             # or without it; ties go to the later checkpoint.
-            r = evaluate(model, select)
+            r = evaluate(ema.module, select)
             selection.append({"step": done, **r})
             print(f"select step {done}: {describe(r)}", flush=True)
             if best is None or r["score"] >= best[0]:
-                best = (r["score"], done, copy.deepcopy(model.state_dict()))
+                best = (r["score"], done, copy.deepcopy(ema.module.state_dict()))
     t_train = time.time() - t1
+    model.load_state_dict(best[2] if best is not None else ema.module.state_dict())
     if best is not None:
-        model.load_state_dict(best[2])
-        print(f"kept the checkpoint of step {best[1]} (selection score {best[0]})", flush=True)
+        print(f"kept the averaged weights of step {best[1]} (selection score {best[0]})", flush=True)
 
     # evaluation: consecutive pairs only, read both ways, as production reads them
     report = {"seed": args.seed, "steps": args.steps, "data_sha256": data_sha,
               "kept_step": best[1] if best else args.steps, "selection": selection,
-              "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
+              "ema_decay": EMA_DECAY, "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
               "data_seconds": round(t_data), "train_seconds": round(t_train),
               "params": sum(q.numel() for q in model.parameters()),
               "torch": torch.__version__, "machine": platform.machine(), "config": cfg.__dict__}

@@ -222,7 +222,7 @@ def pair_probs(model: ExtentsNet, frames: np.ndarray, batch_frames: int,
 
 class LearnedPairClassifier(PairPredictor):
     name = "learned"
-    version = "4"  # bumped with every retrained weights file: runs record which model read them
+    version = "5"  # bumped with every retrained weights file: runs record which model read them
 
     def __init__(self, device: torch.device | None = None, weights_path: str | None = None,
                  batch_frames: int = 512) -> None:
