@@ -32,7 +32,7 @@ def _peak_rss_kb() -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["decode", "extract", "crop_infer", "caption_ocr", "pipeline"])
+    ap.add_argument("stage", choices=["decode", "decode_vp9", "extract", "crop_infer", "caption_ocr", "pipeline"])
     ap.add_argument("video")
     ap.add_argument("workdir")
     ap.add_argument("--model", default="auto")
@@ -64,6 +64,24 @@ def main() -> None:
             s = c.streams.video[0]
             s.thread_type = "AUTO"
             extra["frames"] = sum(1 for _ in c.decode(s))
+    elif a.stage == "decode_vp9":
+        # The floor the chunk contract sets for crop-and-infer: every frame decoded, the 10 Hz
+        # bands cut and VP9-encoded into chunks (overlapped as the job overlaps them), no model.
+        from gpu_kernels.band import band_cropper
+        from gpu_kernels.crop import region_to_box
+        from gpu_kernels.stream import Sink, threaded
+        from gpu_kernels.video import iter_grid_windows, probe
+        from tasks.chunks import ChunkWriter
+
+        info = probe(a.video)
+        box = region_to_box(*map(float, a.crop.split(",")), info.width, info.height)
+        writer = ChunkWriter(box[2] - box[0], box[3] - box[1], lambda rel, local: None)
+        frames = threaded(iter_grid_windows(a.video, 10.0, band_cropper(box), windows=False), maxsize=32)
+        with Sink(lambda item: writer.add(*item), maxsize=32) as encoder:
+            for idx, band, _ in frames:
+                encoder.put((idx, band))
+        writer.finish(version=1)
+        extra["frames"] = writer.frame_count
     elif a.stage == "extract":
         from tasks.extract import extract_frames_and_ocr
 
