@@ -29,7 +29,7 @@ from gpu_kernels.video import DecodeStats, iter_grid_windows, probe
 from .chunks import ChunkWriter
 from .context import JobContext
 from .databases import EXTENTS_SCHEMA, new_db, publish_db
-from .errors import BadInput, CorruptData, InvalidVideo
+from .errors import BadInput, CorruptData, InvalidVideo, MissingObject
 from .inputs import video_keys
 from .keys import VideoKeys, manifest_key
 from .types import CropInferResult, CropRegion
@@ -72,10 +72,19 @@ def claim_version(storage, keys: VideoKeys, run_id: str, now: float | None = Non
     return version
 
 
+def _claimed_at(storage, key: str) -> float:
+    """The claim's own time; for a claim written before claims carried one (a plain run id),
+    the time the store last wrote it."""
+    try:
+        return float(json.loads(storage.get_bytes(key))["claimed_at"])
+    except (ValueError, TypeError, KeyError):
+        return storage.modified_at(key)
+
+
 def _drop_if_stale(storage, prefix: str, now: float) -> None:
     try:
-        claimed_at = float(json.loads(storage.get_bytes(f"{prefix}/{CLAIM}"))["claimed_at"])
-    except Exception:  # noqa: BLE001 - gone meanwhile, or a claim without a time: leave it
+        claimed_at = _claimed_at(storage, f"{prefix}/{CLAIM}")
+    except MissingObject:  # gone meanwhile (its run finished or another run cleaned it)
         return
     if now - claimed_at > STALE_CLAIM_S:
         log.warning("deleting %s: claimed %.1f h ago, never completed", prefix, (now - claimed_at) / 3600)

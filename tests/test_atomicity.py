@@ -266,6 +266,26 @@ def test_chunks_of_a_killed_run_are_deleted_once_its_claim_is_stale(before, tmp_
     assert assert_consistent(storage, keys) == 4
 
 
+def test_claims_without_a_time_age_by_when_they_were_written(tmp_path):
+    """Claims written before claims carried a time (a plain run id) still get cleaned: their
+    age is the object's modification time."""
+    from tasks.crop_infer import STALE_CLAIM_S, claim_version
+
+    storage = LocalStorage(str(tmp_path))
+    keys = VideoKeys(TENANT, VIDEO)
+    for v, age in ((1, STALE_CLAIM_S + 600), (2, 600)):
+        storage.put_bytes(f"{keys.cropped_frames(v)}/.claim", b"0b1c2d3e-run-id")  # the old format
+        storage.put_bytes(f"{keys.cropped_frames(v)}/modulo_1/chunk_0000.webm", b"webm")
+        then = time.time() - age
+        os.utime(storage.path(f"{keys.cropped_frames(v)}/.claim"), (then, then))
+    assert claim_version(storage, keys, "run-3") == 3
+    assert storage.list(keys.cropped_frames(1)) == []  # killed long ago
+    assert storage.list(keys.cropped_frames(2))  # maybe still running
+    assert storage.modified_at(f"{keys.cropped_frames(3)}/.claim") == pytest.approx(time.time(), abs=60)
+    with pytest.raises(MissingObject):
+        storage.modified_at(f"{keys.cropped_frames(9)}/.claim")
+
+
 def test_crop_and_infer_killed_from_outside_when_its_first_chunk_lands(before, tmp_path, zygote):
     """No hook in the child: the test watches the bucket and SIGKILLs the process."""
     storage = _fresh(before, tmp_path)

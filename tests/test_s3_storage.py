@@ -244,3 +244,11 @@ def test_claims_of_killed_runs_are_cleaned_on_s3(s3_storage):
     assert keys.cropped_frames(3) + "/modulo_1/chunk_0000.webm" in left
     assert keys.cropped_frames(1) + "/manifest.json" in left
     assert json.loads(s3_storage.get_bytes(keys.cropped_frames(4) + "/.claim"))["run_id"] == "run-4"
+    # A claim in the old format (a plain run id, no time) ages by the object's LastModified.
+    s3_storage.put_bytes(keys.cropped_frames(5) + "/.claim", b"old-run")
+    s3_storage.put_bytes(keys.cropped_frames(5) + "/modulo_1/chunk_0000.webm", b"webm")
+    assert s3_storage.modified_at(keys.cropped_frames(5) + "/.claim") == pytest.approx(time.time(), abs=60)
+    assert claim_version(s3_storage, keys, "run-6", now=time.time() + 60) == 6
+    assert s3_storage.list(keys.cropped_frames(5))  # written a minute ago: left alone
+    assert claim_version(s3_storage, keys, "run-7", now=time.time() + STALE_CLAIM_S + 60) == 7
+    assert s3_storage.list(keys.cropped_frames(5)) == []

@@ -70,6 +70,11 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
+    @abstractmethod
+    def modified_at(self, key: str) -> float:
+        """When ``key`` was last written, in seconds since the epoch (the store's clock);
+        raises :class:`MissingObject` when absent."""
+
     def create_exclusive(self, key: str, data: bytes = b"") -> bool:
         """Create ``key`` only if it does not exist; True when this call created it.
 

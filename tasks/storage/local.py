@@ -87,6 +87,12 @@ class LocalStorage(Storage):
     def exists(self, key) -> bool:
         return os.path.isfile(self.path(key))
 
+    def modified_at(self, key) -> float:
+        try:
+            return os.stat(self.path(key)).st_mtime
+        except FileNotFoundError as e:
+            raise MissingObject(f"no object at {key}") from e
+
     def list(self, prefix) -> list[str]:
         base = self.path(prefix.rstrip("/"))
         out = []

@@ -235,6 +235,9 @@ class S3Storage(Storage):
                 "content_encoding": r.get("ContentEncoding"), "etag": r.get("ETag"),
                 "last_modified": r.get("LastModified")}
 
+    def modified_at(self, key) -> float:
+        return self.head(key)["last_modified"].timestamp()
+
     def exists(self, key) -> bool:
         try:
             self.head(key)
