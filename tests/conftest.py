@@ -10,6 +10,18 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+
+def _leave_realtime_scheduling() -> None:
+    """Run the suite at normal priority even when launched under SCHED_FIFO/RR (seen on a
+    sandbox here: pytest came up FIFO 99). Every service the tests start inherits the policy,
+    and on 2 cores a real-time thread that spins (SeaweedFS's Go runtime, an OpenMP pool) never
+    yields: the suite stalls until its time limit."""
+    if hasattr(os, "sched_getscheduler") and os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR):
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+_leave_realtime_scheduling()
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 
