@@ -72,12 +72,15 @@ def main() -> None:
         from gpu_kernels.stream import Sink, threaded
         from gpu_kernels.video import iter_grid_windows, probe
         from tasks.chunks import ChunkWriter
+        from tasks.types import CropRegion
+
+        ahead = 32  # tasks.crop_infer.DECODE_AHEAD; importing that module would load torch here
 
         info = probe(a.video)
-        box = region_to_box(*map(float, a.crop.split(",")), info.width, info.height)
+        box = region_to_box(*CropRegion.parse(a.crop).as_tuple(), info.width, info.height)
         writer = ChunkWriter(box[2] - box[0], box[3] - box[1], lambda rel, local: None)
-        frames = threaded(iter_grid_windows(a.video, 10.0, band_cropper(box), windows=False), maxsize=32)
-        with Sink(lambda item: writer.add(*item), maxsize=32) as encoder:
+        frames = threaded(iter_grid_windows(a.video, 10.0, band_cropper(box), windows=False), maxsize=ahead)
+        with Sink(lambda item: writer.add(*item), maxsize=ahead) as encoder:
             for idx, band, _ in frames:
                 encoder.put((idx, band))
         writer.finish(version=1)

@@ -10,13 +10,11 @@ backward pair probabilities, the Viterbi decoder — and keeps the best.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import tempfile
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from gpu_kernels.extents import decode_intervals
 from gpu_kernels.extents.base import PairProbs
@@ -25,6 +23,7 @@ from gpu_kernels.video import crop_transform, iter_frames_at_rate
 from tasks.crop_infer import grid_seconds
 
 from .clips import make_clip
+from .pool import render_map
 
 RATE = 10.0
 TOLERANCE = 0.1  # seconds: a boundary within this of the truth counts as right
@@ -49,11 +48,7 @@ def make_selection_clips(base_seed: int, count: int, workers: int = 1) -> list[S
     """Render ``count`` 20-s clips (bit-reproducible encodes) and keep their 10 Hz band crops."""
     with tempfile.TemporaryDirectory(prefix="select-") as tmp:
         jobs = [(tmp, base_seed + k) for k in range(count)]
-        if workers > 1:
-            # One torch thread per worker, set in the children only (see train.build_set).
-            with mp.get_context("fork").Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-                return pool.map(_render, jobs, chunksize=1)
-        return [_render(j) for j in jobs]
+        return render_map(_render, jobs, workers)
 
 
 def predict(model: ExtentsNet, frames: np.ndarray) -> PairProbs:

@@ -18,7 +18,6 @@ import copy
 import hashlib
 import json
 import math
-import multiprocessing as mp
 import os
 import platform
 import time
@@ -31,6 +30,7 @@ from gpu_kernels.extents.base import BACKWARD_OF, CLASSES
 from gpu_kernels.extents.learned import ExtentsNet, ExtentsNetConfig, resize_frames, save_checkpoint, to_input
 
 from . import metrics
+from .pool import render_map
 from .select import describe, evaluate, make_selection_clips
 from .sequences import make_sequence, pair_label, pair_labels
 
@@ -74,13 +74,7 @@ def _render(job: tuple[int, str, int, int, int, bool]) -> tuple[np.ndarray, np.n
 def build_set(split: str, base: int, count: int, cfg: ExtentsNetConfig, workers: int,
               classical: bool = False) -> dict:
     jobs = [(base + i, split, SEQ_LEN, cfg.height, cfg.width, classical) for i in range(count)]
-    if workers > 1:
-        # One torch thread per render worker; set in the children only, so a --workers 1 run
-        # keeps the trainer's thread count (and so its reductions).
-        with mp.get_context("fork").Pool(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            out = pool.map(_render, jobs, chunksize=8)
-    else:
-        out = [_render(j) for j in jobs]
+    out = render_map(_render, jobs, workers, chunksize=8)
     frames = np.concatenate([o[0] for o in out])  # (S·T, h, w, 3) uint8
     ids = np.stack([o[1] for o in out])  # (S, T)
     result = {"frames": frames, "ids": ids}
