@@ -48,47 +48,140 @@ def suggest_layout(
     boxes: Sequence[Box], n_frames: int, aspect: float, min_confidence: float = 0.5,
     max_box_height: float = 0.2,
 ) -> LayoutSuggestion:
-    """Suggest a crop region from the OCR boxes of ``n_frames`` sampled frames.
+    """The primary caption region (see :func:`suggest_regions`)."""
+    return suggest_regions(boxes, n_frames, aspect, min_confidence, max_box_height)[0]
 
-    Captions sit in one horizontal band, usually centred and low, and their text changes from
-    frame to frame; a logo or watermark also recurs but with the same text. Boxes are grouped
-    by vertical centre and each group scored by frames covered × centring × lowness × text
-    variety; the winner's extent plus margins is the crop. ``aspect`` is width / height.
-    """
+
+# At most this many regions per video: each one costs a band of model inference and VP9.
+MAX_REGIONS = 4
+
+
+def _good(boxes: Sequence[Box], min_confidence: float, max_box_height: float) -> list[Box]:
     # A caption line is never a fifth of the frame tall: taller "boxes" are OCR hallucinations on
     # scene texture and would bridge every group below.
-    good = [b for b in boxes if b.text.strip() and b.confidence >= min_confidence
+    return [b for b in boxes if b.text.strip() and b.confidence >= min_confidence
             and 0 < b.bottom - b.top <= max_box_height]
-    if not good:
-        return _default(n_frames)
-    cy = np.array([(b.top + b.bottom) / 2 for b in good])
-    h = np.array([b.bottom - b.top for b in good])
-    order = np.argsort(cy)
-    # Greedy 1-D clustering of vertical centres: a gap above half a box height starts a group.
-    groups: list[list[int]] = [[int(order[0])]]
-    for i in order[1:]:
+
+
+def _line_groups(good: list[Box]) -> list[list[Box]]:
+    """Greedy 1-D clustering of vertical centres: a gap above half a box height starts a group."""
+    order = sorted(good, key=lambda b: (b.top + b.bottom) / 2)
+    groups: list[list[Box]] = [[order[0]]]
+    for b in order[1:]:
         prev = groups[-1][-1]
-        tol = 0.5 * min(h[i], h[prev])
-        if cy[i] - cy[prev] <= tol:
-            groups[-1].append(int(i))
+        tol = 0.5 * min(b.bottom - b.top, prev.bottom - prev.top)
+        if (b.top + b.bottom) / 2 - (prev.top + prev.bottom) / 2 <= tol:
+            groups[-1].append(b)
         else:
-            groups.append([int(i)])
+            groups.append([b])
+    return groups
 
-    def score(g: list[int]) -> float:
-        frames = {good[i].frame_index for i in g}
-        texts = {good[i].text.strip() for i in g}
-        cx = np.array([(good[i].left + good[i].right) / 2 for i in g])
-        centring = float(np.exp(-(((cx - 0.5) / 0.2) ** 2)).mean())
-        lowness = 0.5 + float(cy[g].mean())
-        variety = 1.0 if len(frames) <= 2 else min(1.0, 0.2 + len(texts) / len(frames))
-        return len(frames) * (0.3 + centring) * lowness * variety
 
-    best = max(groups, key=score)
-    sel = [good[i] for i in best]
-    hs = h[best]
-    box_h = float(np.median(hs))
-    band_top = float(np.percentile([b.top for b in sel], 5))
-    band_bottom = float(np.percentile([b.bottom for b in sel], 95))
+def _extent(g: list[Box]) -> tuple[float, float, float]:
+    """(top, bottom, median box height) of a group, robust to a stray box."""
+    h = float(np.median([b.bottom - b.top for b in g]))
+    return (float(np.percentile([b.top for b in g], 5)),
+            float(np.percentile([b.bottom for b in g], 95)), h)
+
+
+def _stacked(upper: list[Box], lower: list[Box]) -> bool:
+    """Two line groups are one caption band when they are a line apart or less and their lines
+    show together (a two-line caption) or take turns at nearly the same height (captions that
+    move a little between shots)."""
+    ut, ub, uh = _extent(upper)
+    lt, lb, lh = _extent(lower)
+    gap = lt - ub
+    if gap > 0.9 * max(uh, lh):
+        return False
+    together = {b.frame_index for b in upper} & {b.frame_index for b in lower}
+    if together:
+        return any(_overlap_x(u, l) for u in upper for l in lower if u.frame_index == l.frame_index)
+    return gap <= 0.5 * max(uh, lh)
+
+
+def _overlap_x(a: Box, b: Box) -> bool:
+    return min(a.right, b.right) > max(a.left, b.left)
+
+
+def _bands(good: list[Box]) -> list[list[list[Box]]]:
+    """Line groups joined into bands (each a list of its line groups, top to bottom): stacks
+    of lines, and positions a caption moves between."""
+    bands: list[list[list[Box]]] = []
+    for g in _line_groups(good):
+        if bands and _stacked(bands[-1][-1], g):
+            bands[-1].append(g)
+        else:
+            bands.append([g])
+    return bands
+
+
+def _flat(band: list[list[Box]]) -> list[Box]:
+    return [b for g in band for b in g]
+
+
+def _caption_like(g: list[Box], n_frames: int) -> bool:
+    """Text that comes and goes or changes, in lines of one height: captions. A logo or
+    watermark shows one text nearly always; scene text rarely keeps one line height."""
+    frames = {b.frame_index for b in g}
+    texts = {b.text.strip() for b in g}
+    if len(frames) < 2:
+        return False
+    if len(texts) == 1 and len(frames) >= 0.8 * n_frames:
+        return False
+    if float(np.median([len(b.text.strip()) for b in g])) < 2:
+        return False  # single glyphs: scene texture read as text far more often than captions
+    hs = np.array([b.bottom - b.top for b in g])
+    return float(np.std(hs)) <= 0.35 * float(np.median(hs)) and \
+        float(np.mean([b.confidence for b in g])) >= 0.75
+
+
+def _score(g: list[Box]) -> float:
+    frames = {b.frame_index for b in g}
+    texts = {b.text.strip() for b in g}
+    cx = np.array([(b.left + b.right) / 2 for b in g])
+    cy = float(np.mean([(b.top + b.bottom) / 2 for b in g]))
+    centring = float(np.exp(-(((cx - 0.5) / 0.2) ** 2)).mean())
+    lowness = 0.5 + cy
+    variety = 1.0 if len(frames) <= 2 else min(1.0, 0.2 + len(texts) / len(frames))
+    return len(frames) * (0.3 + centring) * lowness * variety
+
+
+def suggest_regions(
+    boxes: Sequence[Box], n_frames: int, aspect: float, min_confidence: float = 0.5,
+    max_box_height: float = 0.2, max_regions: int = MAX_REGIONS,
+) -> list[LayoutSuggestion]:
+    """Every caption region in the OCR boxes of ``n_frames`` sampled frames, primary first.
+
+    Boxes are grouped by vertical centre; neighbouring groups whose lines show together (a
+    two-line caption) or alternate at nearly one height are one band, sized to the tallest
+    stack seen. The primary band scores highest on frames covered × centring × lowness × text
+    variety (the one region of most videos); every other band whose text comes and goes in
+    lines of one height is a region too (top captions, signs, mid-frame short-video captions).
+    ``aspect`` is width / height. Never empty: with no text, the default bottom band.
+    """
+    good = _good(boxes, min_confidence, max_box_height)
+    if not good:
+        return [_default(n_frames)]
+    bands = sorted(_bands(good), key=lambda band: _score(_flat(band)), reverse=True)
+    primary, others = bands[0], bands[1:]
+    chosen = [primary] + [g for g in others if _caption_like(_flat(g), n_frames)][: max_regions - 1]
+    regions = [_region(g, n_frames, aspect) for g in chosen]
+    # Regions never overlap: a band that reaches into one already chosen is dropped (its lines
+    # are read there, or were a stray line above or below it).
+    out: list[LayoutSuggestion] = []
+    for r in regions:
+        if all(r.crop_bottom <= o.crop_top or r.crop_top >= o.crop_bottom for o in out):
+            out.append(r)
+    return out
+
+
+def _region(band: list[list[Box]], n_frames: int, aspect: float) -> LayoutSuggestion:
+    # Each line's own robust extent, so a second line seen in a few frames still counts.
+    extents = [_extent(g) for g in band]
+    sel = _flat(band)
+    band_top = min(t for t, _, _ in extents)
+    band_bottom = max(b for _, b, _ in extents)
+    box_h = float(np.median([b.bottom - b.top for b in sel]))
     margin_y = 0.4 * box_h
     top = max(0.0, band_top - margin_y)
     bottom = min(1.0, band_bottom + margin_y)

@@ -8,6 +8,7 @@ the manifest, then the predictions database.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -16,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Sequence
 
 import numpy as np
 
@@ -117,6 +119,28 @@ class _PairStream:
         return PairProbs.concat(self.parts)
 
 
+class _RegionRun:
+    """One caption region's share of the decode pass: its chunks, pair stream and windows."""
+
+    def __init__(self, storage, keys: VideoKeys, region: CropRegion, box, predictor, refine: bool,
+                 run_id: str) -> None:
+        self.region, self.box = region, box
+        self.version = claim_version(storage, keys, run_id)
+        self.prefix = keys.cropped_frames(self.version)
+        self.writer = ChunkWriter(box[2] - box[0], box[3] - box[1],
+                                  lambda rel, local: storage.put_file(f"{self.prefix}/{rel}", local, "video/webm"))
+        self.windows = BoundaryWindows(predictor) if refine else None
+        self.pairs = _PairStream(predictor, INFER_BATCH, self.windows.observe if self.windows else None)
+        self.probs: PairProbs | None = None
+        self.extents: list[CaptionExtent] = []
+
+
+def _multi_cropper(boxes):
+    """One frame → the band of every region, cut from the same decoded frame."""
+    fns = [band_cropper(b) for b in boxes]
+    return lambda frame: tuple(fn(frame) for fn in fns)
+
+
 def crop_and_infer_caption_frame_extents(
     video_key: str,
     tenant_id: str,
@@ -125,9 +149,13 @@ def crop_and_infer_caption_frame_extents(
     frame_rate: float = 10.0,
     *,
     ctx: JobContext | None = None,
+    extra_regions: Sequence[CropRegion | dict | str] | None = None,
 ) -> CropInferResult:
+    """Crop ``crop_region`` (region 0) and each of ``extra_regions`` (regions 1, 2, …) in one
+    decode pass. Every region gets its own cropped-frames version, pair predictions and caption
+    extents; region 0's are where a one-region reader looks for them."""
     keys = video_keys(tenant_id, video_id, video_key)
-    region = CropRegion.parse(crop_region)
+    regions = [CropRegion.parse(crop_region)] + [CropRegion.parse(r) for r in (extra_regions or [])]
     if frame_rate != 10.0:
         raise BadInput(f"frame_rate must be 10.0: frame indices live in one 10 Hz space (got {frame_rate})")
     ctx = ctx or JobContext.from_env()
@@ -136,61 +164,72 @@ def crop_and_infer_caption_frame_extents(
     t0 = time.monotonic()
     with storage.open_local(video_key, suffix=".mp4") as path:
         info = probe(path)
-        box = region_to_box(*region.as_tuple(), info.width, info.height)
+        boxes = [region_to_box(*r.as_tuple(), info.width, info.height) for r in regions]
         run_id = str(uuid.uuid4())
-        version = claim_version(storage, keys, run_id)
-        prefix = keys.cropped_frames(version)
         predictor = ctx.predictor
-        writer = ChunkWriter(box[2] - box[0], box[3] - box[1],
-                             lambda rel, local: storage.put_file(f"{prefix}/{rel}", local, "video/webm"))
-        windows = BoundaryWindows(predictor) if ctx.refine_boundaries else None
-        pairs = _PairStream(predictor, INFER_BATCH, windows.observe if windows else None)
+        runs: list[_RegionRun] = []
         stats = DecodeStats()
         expected = max(1, int(info.duration * 10))
         try:
+            for r, box in zip(regions, boxes):
+                runs.append(_RegionRun(storage, keys, r, box, predictor, ctx.refine_boundaries, run_id))
+            refine = ctx.refine_boundaries
             ctx.progress("crop+infer", 0, expected)
             # Three stages overlap: decode + crop (YUV bands, no full-frame RGB) in one thread,
-            # VP9 encoding in another, inference here. Bounded queues keep memory flat whatever
-            # the video's length; every source frame's band is kept only until its pair is read.
-            frames = threaded(iter_grid_windows(path, frame_rate, band_cropper(box), stats,
-                                                windows=windows is not None, hwaccel=ctx.hwaccel),
+            # VP9 encoding in one thread per region, inference here. Bounded queues keep memory
+            # flat whatever the video's length; every source frame's band is kept only until its
+            # pair is read.
+            frames = threaded(iter_grid_windows(path, frame_rate, _multi_cropper(boxes), stats,
+                                                windows=refine, hwaccel=ctx.hwaccel),
                               maxsize=DECODE_AHEAD, name="decode")
-            with Sink(lambda item: writer.add(*item), maxsize=DECODE_AHEAD, name="vp9") as encoder:
-                for idx, band, window in frames:
-                    encoder.put((idx, band))
-                    if windows is not None:
-                        windows.add(idx, band, window)
-                    pairs.add(band.rgb())
+            with contextlib.ExitStack() as stack:
+                encoders = [stack.enter_context(Sink(lambda item, w=run.writer: w.add(*item),
+                                                     maxsize=DECODE_AHEAD, name=f"vp9-{k}"))
+                            for k, run in enumerate(runs)]
+                for idx, bands, window in frames:
+                    for k, (run, band) in enumerate(zip(runs, bands)):
+                        encoders[k].put((idx, band))
+                        if run.windows is not None:
+                            run.windows.add(idx, band, [(t, bs[k]) for t, bs in window])
+                        run.pairs.add(band.rgb())
                     if idx % 50 == 0:
                         ctx.progress("crop+infer", idx, expected)
-            probs = pairs.finish()
-            n = writer.frame_count
+            for run in runs:
+                run.probs = run.pairs.finish()
+            n = runs[0].writer.frame_count
             if n == 0:
                 raise InvalidVideo(f"no frames decoded from {video_key}")
             ctx.progress("crop+infer", n, n)
-            extents = caption_extents(path, box, probs, info.duration, predictor, windows)
-            manifest = writer.finish(
-                version=version, crop_region=region.__dict__, crop_box=list(box),
-                source={"width": info.width, "height": info.height, "fps": info.fps,
-                        "duration": info.duration, "corrupt_packets": stats.corrupt_packets},
-            )
-            storage.put_bytes(manifest_key(prefix), json.dumps(manifest).encode(), "application/json")
-            _publish_predictions(storage, keys, probs, extents, version, predictor.model_version,
-                                 started, time.monotonic() - t0, n, region, str(ctx.device), run_id)
-            storage.delete(f"{prefix}/{CLAIM}")  # the manifest now holds the number
+            for k, run in enumerate(runs):
+                run.extents = caption_extents(path, run.box, run.probs, info.duration, predictor,
+                                              run.windows, region_index=k)
+                manifest = run.writer.finish(
+                    version=run.version, crop_region=run.region.__dict__, crop_box=list(run.box),
+                    region_index=k,
+                    source={"width": info.width, "height": info.height, "fps": info.fps,
+                            "duration": info.duration, "corrupt_packets": stats.corrupt_packets},
+                )
+                storage.put_bytes(manifest_key(run.prefix), json.dumps(manifest).encode(), "application/json")
+            _publish_predictions(storage, keys, runs, predictor.model_version,
+                                 started, time.monotonic() - t0, n, str(ctx.device), run_id)
+            for run in runs:
+                storage.delete(f"{run.prefix}/{CLAIM}")  # the manifest now holds the number
         except BaseException:
-            writer.close()
             # Nothing of a failed run may look complete: drop its chunks (no manifest was written,
             # or it is removed with them).
-            try:
-                storage.delete_prefix(prefix)
-            except Exception:  # noqa: BLE001 - the original error matters more
-                log.exception("could not clean up %s", prefix)
+            for run in runs:
+                run.writer.close()
+                try:
+                    storage.delete_prefix(run.prefix)
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    log.exception("could not clean up %s", run.prefix)
             raise
     return CropInferResult(
-        version=version,
+        version=runs[0].version,
         caption_frame_extents_db_key=keys.caption_frame_extents_db,
-        cropped_frames_prefix=prefix + "/",
+        cropped_frames_prefix=runs[0].prefix + "/",
+        regions=tuple({"region_index": k, "crop_region": run.region.__dict__, "version": run.version,
+                       "cropped_frames_prefix": run.prefix + "/"} for k, run in enumerate(runs)),
     )
 
 
@@ -204,6 +243,7 @@ class CaptionExtent:
     end_time: float
     score: float
     refined: bool  # times exact to a source frame (True) or grid midpoints (False)
+    region_index: int = 0  # the caption region it was found in (0: the primary crop region)
 
 
 def grid_seconds(start: int, end: int, duration: float) -> tuple[float, float]:
@@ -217,7 +257,7 @@ def grid_seconds(start: int, end: int, duration: float) -> tuple[float, float]:
 
 
 def caption_extents(path, box, probs: PairProbs, duration: float, predictor,
-                    windows: BoundaryWindows | None) -> list[CaptionExtent]:
+                    windows: BoundaryWindows | None, region_index: int = 0) -> list[CaptionExtent]:
     """Decode pair probabilities into captions; with ``windows`` (frames kept in the main pass),
     refine each boundary to the source frame where it happens. A boundary whose window was
     dropped (the model was sure nothing changed there) is refined by decoding around it."""
@@ -239,58 +279,101 @@ def caption_extents(path, box, probs: PairProbs, duration: float, predictor,
         # A boundary refined onto the end of the video keeps the grid's clamp.
         times = [(round(a, 4), round(min(b, duration) if duration > 0 else b, 4)) for a, b in exact]
         refined = True
-    return [CaptionExtent(iv.start, iv.end, a, b if b > a else g[1], iv.score, refined)
+    return [CaptionExtent(iv.start, iv.end, a, b if b > a else g[1], iv.score, refined, region_index)
             for iv, (a, b), g in zip(intervals, times, grid)]
 
 
-def _publish_predictions(storage, keys, probs: PairProbs, extents: list[CaptionExtent], version,
-                         model_version, started, seconds, frame_count, region, device, run_id) -> None:
+_PROB_NAMES = (["frame1_index", "frame2_index", "forward_predicted_label", "forward_confidence",
+                "backward_predicted_label", "backward_confidence"]
+               + [f"forward_prob_{c}" for c in CLASSES] + [f"backward_prob_{c}" for c in CLASSES])
+
+
+def _pair_rows(probs: PairProbs) -> list[tuple]:
     fwd, bwd = probs.forward, probs.backward
     fl, bl = fwd.argmax(1), bwd.argmax(1)
-    rows = [
+    return [
         (k, k + 1, CLASSES[fl[k]], float(fwd[k, fl[k]]), CLASSES[bl[k]], float(bwd[k, bl[k]]),
          *map(float, fwd[k]), *map(float, bwd[k]))
         for k in range(len(probs))
     ]
+
+
+def _publish_predictions(storage, keys, runs, model_version, started, seconds, frame_count, device,
+                         run_id) -> None:
+    """Region 0's pairs go to ``pair_results`` (what a one-region reader reads), the other
+    regions' to ``region_pair_results``; ``caption_extents`` holds every region's captions."""
+    primary = runs[0]
+    rows = _pair_rows(primary.probs)
     with new_db(EXTENTS_SCHEMA) as (conn, dbpath):
         conn.execute(
             "INSERT INTO run_metadata VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (run_id, model_version, version, started.isoformat(),
+            (run_id, model_version, primary.version, started.isoformat(),
              datetime.now(timezone.utc).isoformat(), len(rows), round(seconds, 3), frame_count, 10.0,
-             device, *region.as_tuple()))
-        cols = ", ".join(
-            ["frame1_index", "frame2_index", "forward_predicted_label", "forward_confidence",
-             "backward_predicted_label", "backward_confidence"]
-            + [f"forward_prob_{c}" for c in CLASSES] + [f"backward_prob_{c}" for c in CLASSES])
+             device, *primary.region.as_tuple()))
+        cols = ", ".join(_PROB_NAMES)
         conn.executemany(f"INSERT INTO pair_results ({cols}) VALUES ({','.join('?' * 16)})", rows)
-        conn.executemany(
-            "INSERT INTO caption_extents (start_frame_index, end_frame_index, start_time, end_time,"
-            " score, refined) VALUES (?,?,?,?,?,?)",
-            [(e.start_frame, e.end_frame, e.start_time, e.end_time, e.score, int(e.refined)) for e in extents])
+        for k, run in enumerate(runs):
+            conn.execute("INSERT INTO regions VALUES (?,?,?,?,?,?)",
+                         (k, *run.region.as_tuple(), run.version))
+            if k:
+                conn.executemany(
+                    f"INSERT INTO region_pair_results (region_index, {cols}) VALUES (?,{','.join('?' * 16)})",
+                    [(k, *r) for r in _pair_rows(run.probs)])
+            conn.executemany(
+                "INSERT INTO caption_extents (start_frame_index, end_frame_index, start_time, end_time,"
+                " score, refined, region_index) VALUES (?,?,?,?,?,?,?)",
+                [(e.start_frame, e.end_frame, e.start_time, e.end_time, e.score, int(e.refined), k)
+                 for e in run.extents])
         publish_db(conn, dbpath, storage, keys.caption_frame_extents_db)
 
 
-def load_predictions(conn) -> tuple[PairProbs, dict]:
-    """Read pair probabilities back from a caption_frame_extents.db connection."""
+def _columns(conn, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def load_regions(conn) -> list[tuple[int, CropRegion, int]]:
+    """(region index, crop region, cropped-frames version) of every region a run cropped; a
+    database written before regions existed holds region 0 only (from run_metadata)."""
+    if "regions" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}:
+        rows = conn.execute("SELECT region_index, crop_left, crop_top, crop_right, crop_bottom,"
+                            " cropped_frames_version FROM regions ORDER BY region_index").fetchall()
+        if rows:
+            return [(r[0], CropRegion(*r[1:5]), r[5]) for r in rows]
+    r = conn.execute("SELECT crop_left, crop_top, crop_right, crop_bottom, cropped_frames_version"
+                     " FROM run_metadata").fetchone()
+    return [(0, CropRegion(*r[:4]), r[4])]
+
+
+def load_predictions(conn, region: int = 0) -> tuple[PairProbs, dict]:
+    """Read one region's pair probabilities back from a caption_frame_extents.db connection."""
     f_cols = ", ".join(f"forward_prob_{c}" for c in CLASSES)
     b_cols = ", ".join(f"backward_prob_{c}" for c in CLASSES)
     try:
         cur = conn.execute("SELECT * FROM run_metadata")
         meta_row = cur.fetchone()
         meta = dict(zip([d[0] for d in cur.description], meta_row)) if meta_row else {}
-        rows = conn.execute(f"SELECT frame1_index, {f_cols}, {b_cols} FROM pair_results ORDER BY frame1_index").fetchall()
+        if region == 0:
+            rows = conn.execute(f"SELECT frame1_index, {f_cols}, {b_cols} FROM pair_results"
+                                " ORDER BY frame1_index").fetchall()
+        else:
+            rows = conn.execute(f"SELECT frame1_index, {f_cols}, {b_cols} FROM region_pair_results"
+                                " WHERE region_index = ? ORDER BY frame1_index", (region,)).fetchall()
     except sqlite3.DatabaseError as e:
         raise CorruptData(f"caption_frame_extents.db has the wrong schema: {e}") from e
     arr = np.array([r[1:] for r in rows], dtype=np.float32).reshape(-1, 10)
     return PairProbs(arr[:, :5], arr[:, 5:]), meta
 
 
-def load_extents(conn) -> list[CaptionExtent]:
-    """The decoded captions a run stored (see :func:`caption_extents`)."""
+def load_extents(conn, region: int | None = None) -> list[CaptionExtent]:
+    """The decoded captions a run stored (see :func:`caption_extents`): one region's, or every
+    region's when ``region`` is None."""
     try:
+        has_region = "region_index" in _columns(conn, "caption_extents")
+        col = "COALESCE(region_index, 0)" if has_region else "0"
+        where = "" if region is None else f" WHERE {col} = {int(region)}"
         rows = conn.execute(
-            "SELECT start_frame_index, end_frame_index, start_time, end_time, score, refined"
-            " FROM caption_extents ORDER BY start_frame_index").fetchall()
+            f"SELECT start_frame_index, end_frame_index, start_time, end_time, score, refined, {col}"
+            f" FROM caption_extents{where} ORDER BY start_frame_index").fetchall()
     except sqlite3.DatabaseError as e:
         raise CorruptData(f"caption_frame_extents.db has the wrong schema: {e}") from e
-    return [CaptionExtent(a, b, c, d, e, bool(f)) for a, b, c, d, e, f in rows]
+    return [CaptionExtent(a, b, c, d, e, bool(f), g) for a, b, c, d, e, f, g in rows]

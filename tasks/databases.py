@@ -68,6 +68,19 @@ CREATE TABLE layout_config (
     confidence REAL NOT NULL,
     source TEXT NOT NULL        -- 'suggested' by us, or 'user' once edited
 );
+CREATE TABLE layout_regions (   -- every caption region found; region 0 is layout_config's
+    region_index INTEGER PRIMARY KEY,
+    crop_left REAL NOT NULL,
+    crop_top REAL NOT NULL,
+    crop_right REAL NOT NULL,
+    crop_bottom REAL NOT NULL,
+    anchor_type TEXT NOT NULL,
+    anchor_position REAL NOT NULL,
+    vertical_center REAL NOT NULL,
+    box_height REAL NOT NULL,
+    frames_with_text INTEGER NOT NULL,
+    confidence REAL NOT NULL
+);
 CREATE TABLE preferences (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     layout_approved INTEGER NOT NULL DEFAULT 0
@@ -111,7 +124,25 @@ CREATE TABLE caption_extents (          -- pair_results decoded (Viterbi) into c
     start_time REAL NOT NULL,           -- seconds: the first source frame showing the caption
     end_time REAL NOT NULL,             -- seconds: the first source frame without it
     score REAL NOT NULL,
-    refined INTEGER NOT NULL            -- 1: times exact to a source frame; 0: grid midpoints
+    refined INTEGER NOT NULL,           -- 1: times exact to a source frame; 0: grid midpoints
+    region_index INTEGER DEFAULT 0      -- regions.region_index; NULL in older databases means 0
+);
+CREATE TABLE regions (                  -- every caption region cropped in the one decode pass
+    region_index INTEGER PRIMARY KEY,   -- 0: the primary region (pair_results, run_metadata)
+    crop_left REAL NOT NULL, crop_top REAL NOT NULL, crop_right REAL NOT NULL, crop_bottom REAL NOT NULL,
+    cropped_frames_version INTEGER NOT NULL
+);
+CREATE TABLE region_pair_results (      -- pair_results of regions 1, 2, ...
+    id INTEGER PRIMARY KEY,
+    region_index INTEGER NOT NULL,
+    frame1_index INTEGER NOT NULL,
+    frame2_index INTEGER NOT NULL,
+    forward_predicted_label TEXT NOT NULL,
+    forward_confidence REAL NOT NULL,
+    backward_predicted_label TEXT NOT NULL,
+    backward_confidence REAL NOT NULL,
+    {_PROB_COLS},
+    UNIQUE (region_index, frame1_index, frame2_index)
 );
 """
 
@@ -126,7 +157,12 @@ CREATE TABLE captions (
     text TEXT NOT NULL,
     confidence REAL NOT NULL,
     frame_count INTEGER NOT NULL,         -- frames in the OCR median
+    region_index INTEGER DEFAULT 0,       -- regions.region_index; NULL in older databases means 0
     CHECK (end_frame_index > start_frame_index)
+);
+CREATE TABLE regions (                    -- the caption regions the captions were read from
+    region_index INTEGER PRIMARY KEY,
+    crop_left REAL NOT NULL, crop_top REAL NOT NULL, crop_right REAL NOT NULL, crop_bottom REAL NOT NULL
 );
 """
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from gpu_kernels.layout import Box, suggest_layout
+from gpu_kernels.layout import Box, suggest_regions
 from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
 
 from .context import JobContext
@@ -127,7 +127,8 @@ def extract_frames_and_ocr(
 
     if failed[0] > MAX_OCR_FAILED_SHARE * max(len(frame_rows), 1):
         raise Transient(f"OCR failed on {failed[0]} of {len(frame_rows)} frames; nothing published")
-    layout = suggest_layout(layout_boxes, len(frame_rows), info.width / info.height)
+    regions = suggest_regions(layout_boxes, len(frame_rows), info.width / info.height)
+    layout = regions[0]
     band = (layout.crop_left, layout.crop_top, layout.crop_right, layout.crop_bottom)
 
     with new_db(RAW_OCR_SCHEMA) as (conn, dbpath):
@@ -151,7 +152,8 @@ def extract_frames_and_ocr(
             k = per_frame.get(b.frame_index, 0)
             per_frame[b.frame_index] = k + 1
             cy = (b.top + b.bottom) / 2
-            in_band = int(band[1] <= cy <= band[3] and layout.anchor_type != "default")
+            in_band = int(layout.anchor_type != "default"
+                          and any(r.crop_top <= cy <= r.crop_bottom for r in regions))
             rows.append((b.frame_index, k, b.left, b.top, b.right, b.bottom, b.text, b.confidence, in_band))
         conn.executemany(
             "INSERT INTO boxes (frame_index, box_index, bbox_left, bbox_top, bbox_right, bbox_bottom,"
@@ -160,6 +162,11 @@ def extract_frames_and_ocr(
             "INSERT INTO layout_config VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,'suggested')",
             (info.width, info.height, *band, layout.anchor_type, layout.anchor_position,
              layout.vertical_center, layout.box_height, layout.frames_with_text, layout.confidence))
+        conn.executemany(
+            "INSERT INTO layout_regions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(k, r.crop_left, r.crop_top, r.crop_right, r.crop_bottom, r.anchor_type, r.anchor_position,
+              r.vertical_center, r.box_height, r.frames_with_text, r.confidence)
+             for k, r in enumerate(regions)])
         conn.execute("INSERT INTO preferences (id, layout_approved) VALUES (1, 0)")
         publish_db(conn, dbpath, storage, keys.layout_db)
 

@@ -40,18 +40,20 @@ class Caption:
     text: str
     confidence: float
     frame_count: int
+    region_index: int = 0  # the caption region it was read in (PipelineResult.regions)
 
 
 @dataclass
 class PipelineResult:
     captions: list[Caption]
-    crop_region: CropRegion
-    crop_source: str  # "suggested" | "given"
+    crop_region: CropRegion  # region 0, the primary one
+    crop_source: str  # "suggested" | "default" | "given"
     duration: float
     extract: ExtractResult | None
     crop_infer: CropInferResult
     keys: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    regions: list[CropRegion] = field(default_factory=list)  # every region cropped, region 0 first
 
 
 frames_to_seconds = grid_seconds  # 10 Hz interval → seconds when no boundary was refined
@@ -124,13 +126,25 @@ def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
     return CropRegion(*row[:4]), ("suggested" if row[4] != "default" else "default")
 
 
-def caption_intervals(storage, caption_frame_extents_db_key: str
+def suggested_regions(storage, layout_db_key: str) -> tuple[list[CropRegion], str]:
+    """Every caption region a layout.db suggests, primary first, and "suggested" | "default".
+    A layout.db written before regions existed holds one (layout_config)."""
+    region, source = suggested_crop(storage, layout_db_key)
+    with open_db(storage, layout_db_key) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        rows = (conn.execute("SELECT crop_left, crop_top, crop_right, crop_bottom FROM layout_regions"
+                             " ORDER BY region_index").fetchall() if "layout_regions" in tables else [])
+    return ([CropRegion(*r) for r in rows] or [region]), source
+
+
+def caption_intervals(storage, caption_frame_extents_db_key: str, region: int = 0
                       ) -> tuple[list[CaptionExtent], dict, dict[int, float]]:
-    """The captions a crop-and-infer run decoded (and refined), the run's metadata, and the
-    model's P(different) at each caption's first frame (for :func:`merge_captions`)."""
+    """The captions a crop-and-infer run decoded (and refined) in one region, the run's
+    metadata, and the model's P(different) at each caption's first frame (for
+    :func:`merge_captions`)."""
     with open_db(storage, caption_frame_extents_db_key) as conn:
-        probs, meta = load_predictions(conn)
-        extents = load_extents(conn)
+        probs, meta = load_predictions(conn, region)
+        extents = load_extents(conn, region)
     return extents, meta, {e.start_frame: change_at(probs, e.start_frame) for e in extents}
 
 
@@ -141,7 +155,12 @@ def run_video(
     crop_region: CropRegion | None = None,
     *,
     ctx: JobContext | None = None,
+    regions: list[CropRegion] | None = None,
 ) -> PipelineResult:
+    """The whole video. Caption regions: ``regions`` (several given by hand), else
+    ``crop_region`` (one, forced), else every region the layout step suggests. All regions are
+    cropped in one decode pass; each gets its own extents and caption OCR; their captions are
+    merged in time order."""
     ctx = ctx or JobContext.from_env()
     keys = VideoKeys(tenant_id, video_id)
     timings: dict[str, float] = {}
@@ -149,41 +168,64 @@ def run_video(
     extract = extract_frames_and_ocr(video_key, tenant_id, video_id, ctx=ctx)
     timings["extract"] = time.monotonic() - t
     source = "given"
-    if crop_region is None:
-        crop_region, source = suggested_crop(ctx.storage, extract.layout_db_key)
+    if regions:
+        regions = [CropRegion.parse(r) for r in regions]
+    elif crop_region is not None:
+        regions = [CropRegion.parse(crop_region)]
+    else:
+        regions, source = suggested_regions(ctx.storage, extract.layout_db_key)
     t = time.monotonic()
-    ci = crop_and_infer_caption_frame_extents(video_key, tenant_id, video_id, crop_region, ctx=ctx)
+    ci = crop_and_infer_caption_frame_extents(video_key, tenant_id, video_id, regions[0], ctx=ctx,
+                                              extra_regions=regions[1:])
     timings["crop_infer"] = time.monotonic() - t
-    intervals, meta, changes = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key)
     t = time.monotonic()
-    caps = []
-    ctx.progress("caption-ocr", 0, len(intervals))
-    results = ocr_captions(ci.cropped_frames_prefix, [(iv.start_frame, iv.end_frame) for iv in intervals], ctx=ctx)
-    for n, (iv, r) in enumerate(zip(intervals, results), 1):
-        caps.append(Caption(iv.start_frame, iv.end_frame, iv.start_time, iv.end_time, r.ocr_text,
-                            r.confidence, r.frame_count))
-        ctx.progress("caption-ocr", n, len(intervals))
+    captions: list[Caption] = []
+    meta: dict = {}
+    for reg in ci.regions or ({"region_index": 0, "cropped_frames_prefix": ci.cropped_frames_prefix},):
+        k = reg["region_index"]
+        intervals, meta_k, changes = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key, k)
+        meta = meta or meta_k
+        captions += merge_captions(
+            _read_captions(reg["cropped_frames_prefix"], intervals, k, ctx), changes=changes)
     timings["caption_ocr"] = time.monotonic() - t
-    captions = merge_captions(caps, changes=changes)
+    captions.sort(key=lambda c: (c.start_frame, c.region_index))
     if not captions:
         raise NoCaptionsFound(
-            f"no captions found in crop region {crop_region.as_tuple()} ({source}); "
+            f"no captions found in crop region{'s' if len(regions) > 1 else ''} "
+            f"{', '.join(str(r.as_tuple()) for r in regions)} ({source}); "
             "check the region (--crop L,T,R,B) or the video"
         )
-    publish_captions(ctx.storage, keys, captions, meta.get("model_version", "?"), ctx.ocr.name)
-    return PipelineResult(captions, crop_region, source, extract.duration, extract, ci,
+    publish_captions(ctx.storage, keys, captions, meta.get("model_version", "?"), ctx.ocr.name,
+                     regions=regions)
+    return PipelineResult(captions, regions[0], source, extract.duration, extract, ci,
                           keys={"captions_db": keys.captions_db, "srt": keys.captions_srt,
-                                "vtt": keys.captions_vtt}, timings=timings)
+                                "vtt": keys.captions_vtt}, timings=timings, regions=regions)
 
 
-def cues(captions: list[Caption]) -> list[Cue]:
-    return [Cue(c.start, c.end, c.text) for c in captions]
+def _read_captions(prefix: str, intervals: list[CaptionExtent], region_index: int,
+                   ctx: JobContext) -> list[Caption]:
+    caps = []
+    ctx.progress("caption-ocr", 0, len(intervals))
+    results = ocr_captions(prefix, [(iv.start_frame, iv.end_frame) for iv in intervals], ctx=ctx)
+    for n, (iv, r) in enumerate(zip(intervals, results), 1):
+        caps.append(Caption(iv.start_frame, iv.end_frame, iv.start_time, iv.end_time, r.ocr_text,
+                            r.confidence, r.frame_count, region_index))
+        ctx.progress("caption-ocr", n, len(intervals))
+    return caps
+
+
+def cues(captions: list[Caption], regions: list[CropRegion] | None = None) -> list[Cue]:
+    def line(c: Caption) -> float | None:
+        if not regions or not 0 <= c.region_index < len(regions):
+            return None
+        return regions[c.region_index].crop_top
+    return [Cue(c.start, c.end, c.text, line(c)) for c in captions]
 
 
 def publish_captions(storage, keys: VideoKeys, captions: list[Caption], model_version: str,
-                     ocr_engine: str) -> None:
+                     ocr_engine: str, regions: list[CropRegion] | None = None) -> None:
     srt = to_srt(cues(captions))
-    vtt = to_vtt(cues(captions))
+    vtt = to_vtt(cues(captions, regions))
     with new_db(CAPTIONS_SCHEMA) as (conn, dbpath):
         # S3 has no multi-object commit: the database, written last, names the subtitle files
         # it belongs with, so a reader can tell a set torn by a crash from a whole one.
@@ -193,9 +235,11 @@ def publish_captions(storage, keys: VideoKeys, captions: list[Caption], model_ve
                      vtt_sha256=hashlib.sha256(vtt.encode("utf-8")).hexdigest())
         conn.executemany(
             "INSERT INTO captions (start_frame_index, end_frame_index, start_time, end_time, text,"
-            " confidence, frame_count) VALUES (?,?,?,?,?,?,?)",
-            [(c.start_frame, c.end_frame, c.start, c.end, c.text, c.confidence, c.frame_count)
-             for c in captions])
+            " confidence, frame_count, region_index) VALUES (?,?,?,?,?,?,?,?)",
+            [(c.start_frame, c.end_frame, c.start, c.end, c.text, c.confidence, c.frame_count,
+              c.region_index) for c in captions])
+        conn.executemany("INSERT INTO regions VALUES (?,?,?,?,?)",
+                         [(k, *r.as_tuple()) for k, r in enumerate(regions or [])])
         # Subtitles first, database last: the database is the marker that a run completed.
         storage.put_bytes(keys.captions_srt, srt.encode("utf-8"), "application/x-subrip")
         storage.put_bytes(keys.captions_vtt, vtt.encode("utf-8"), "text/vtt")

@@ -19,6 +19,9 @@ class Cue:
     start: float  # seconds
     end: float
     text: str
+    # Where the caption sat: top of its region, fraction of the frame height. None (or a region
+    # in the lower third) leaves placement to the player, which puts it at the bottom.
+    line: float | None = None
 
 
 # What str.splitlines() splits on besides \n and \r: readers built on it see these as breaks.
@@ -56,16 +59,16 @@ def _ts(ms: int, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def _ordered(cues: Sequence[Cue]) -> list[tuple[int, int, str]]:
+def _ordered(cues: Sequence[Cue]) -> list[tuple[int, int, str, float | None]]:
     _check(cues)
-    return sorted((*_ms(c), _clean(c.text)) for c in cues)
+    return sorted(((*_ms(c), _clean(c.text), c.line) for c in cues), key=lambda r: r[:3])
 
 
 def to_srt(cues: Sequence[Cue]) -> str:
     # SRT has no escapes; lenient readers (FFmpeg's among them) start a cue at any "-->" line.
     blocks = [
         f"{i}\n{_ts(s, ',')} --> {_ts(e, ',')}\n{text.replace('-->', '→')}\n"
-        for i, (s, e, text) in enumerate(_ordered(cues), 1)
+        for i, (s, e, text, _line) in enumerate(_ordered(cues), 1)
     ]
     return "\n".join(blocks)
 
@@ -74,6 +77,19 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Regions whose top lies below this (fraction of the height) are the usual bottom captions.
+BOTTOM_LINE = 0.66
+
+
+def _vtt_settings(line: float | None) -> str:
+    """WebVTT cue settings placing a caption that did not sit at the bottom where it sat
+    (overlapping cues of two regions then do not cover each other)."""
+    if line is None or not math.isfinite(line) or line >= BOTTOM_LINE:
+        return ""
+    return f" line:{max(0, min(100, round(line * 100)))}%"
+
+
 def to_vtt(cues: Sequence[Cue]) -> str:
-    blocks = [f"{_ts(s, '.')} --> {_ts(e, '.')}\n{_vtt_escape(text)}\n" for s, e, text in _ordered(cues)]
+    blocks = [f"{_ts(s, '.')} --> {_ts(e, '.')}{_vtt_settings(line)}\n{_vtt_escape(text)}\n"
+              for s, e, text, line in _ordered(cues)]
     return "WEBVTT\n\n" + "\n".join(blocks)

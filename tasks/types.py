@@ -72,6 +72,9 @@ class CropInferResult:
     version: int  # cropped frames version number
     caption_frame_extents_db_key: str
     cropped_frames_prefix: str
+    # Every region cropped in the pass, region 0 first: {region_index, crop_region, version,
+    # cropped_frames_prefix}. The three fields above are region 0's.
+    regions: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -55,7 +55,7 @@ class _Bars:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from tasks.context import JobContext
-    from tasks.errors import InvalidVideo
+    from tasks.errors import InvalidCropRegion, InvalidVideo
     from tasks.keys import VideoKeys
     from tasks.pipeline import run_video
     from tasks.storage import LocalStorage
@@ -65,7 +65,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     video = os.path.abspath(args.video)
     if not os.path.isfile(video):
         raise InvalidVideo(f"video file not found: {args.video}")
-    crop = None if args.crop in (None, "auto") else CropRegion.parse(args.crop)
+    crops = [c for c in (args.crop or []) if c != "auto"]
+    # Several regions by hand: repeat --crop, or separate them with ';'.
+    regions = [CropRegion.parse(part) for c in crops for part in c.split(";") if part.strip()]
+    if crops and not regions:
+        raise InvalidCropRegion(f"no crop region in {';'.join(crops)!r}")
     out = os.path.abspath(args.out)
     storage = LocalStorage(out)
     keys = VideoKeys(LOCAL_TENANT, video_id_for(video))
@@ -83,7 +87,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=args.lang, device_name=args.device,
                      predictor_name=args.model, progress=bars)
     try:
-        result = run_video(keys.video, keys.tenant_id, keys.video_id, crop, ctx=ctx)
+        result = run_video(keys.video, keys.tenant_id, keys.video_id, ctx=ctx, regions=regions or None)
         model_version = ctx.predictor.model_version
     finally:
         bars.close()
@@ -93,12 +97,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with gzip.open(storage.path(keys.captions_db), "rb") as src, open(os.path.join(out, "captions.db"), "wb") as dst:
         shutil.copyfileobj(src, dst)
     wall = time.monotonic() - t0
-    r = result.crop_region
+    shown = ";".join(f"{r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}"
+                     for r in (result.regions or [result.crop_region]))
+    n_regions = len(result.regions or [result.crop_region])
     print(
         f"captions found: {len(result.captions)}\n"
         f"video duration: {result.duration:.1f} s   wall time: {wall:.1f} s "
         f"({result.duration / wall if wall else 0:.1f}x real time)\n"
-        f"crop region ({result.crop_source}): {r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}\n"
+        f"crop region{'s' if n_regions > 1 else ''} ({result.crop_source}): {shown}\n"
         f"extents model: {model_version}   ocr: {ocr_name}\n"
         f"wrote {os.path.join(out, 'captions.srt')}, captions.vtt, captions.db\n"
         f"artefacts: {os.path.join(out, keys.client)} and {os.path.join(out, keys.server)}"
@@ -113,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="process one video file end to end, locally")
     run.add_argument("video", help="video file with burned-in captions")
     run.add_argument("--out", required=True, help="output directory (captions + artefacts)")
-    run.add_argument("--crop", default="auto", help="'auto' (suggested from OCR) or L,T,R,B fractions")
+    run.add_argument("--crop", action="append", default=None,
+                     help="'auto' (every caption region suggested from OCR; the default) or L,T,R,B "
+                          "fractions; repeat it, or separate regions with ';', for several regions")
     run.add_argument("--lang", default=None, help="caption language hint, e.g. zh, en")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     run.add_argument("--ocr", default=None, choices=["rapidocr", "google-vision"],
