@@ -11,7 +11,7 @@ command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v fc-list >/dev/null || need+=(fontconfig)
 # Debian's FFmpeg has libass (the subtitles= filter): the realistic benchmark and its tests burn
 # ASS captions over real footage with it (PyAV's bundled FFmpeg has no libass).
-ffmpeg -hide_banner -filters 2>/dev/null | grep -q " subtitles " || need+=(ffmpeg)
+[[ "$(ffmpeg -hide_banner -filters 2>/dev/null)" == *" subtitles "* ]] || need+=(ffmpeg)
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"
