@@ -1,0 +1,144 @@
+"""Every caption region: layout finds each band, one decode pass crops them all, captions of all
+regions come out in time order, each saying where it came from."""
+
+import gzip
+import os
+import sqlite3
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from gpu_kernels.layout import Box, suggest_regions
+from tasks.keys import VideoKeys
+from tasks.pipeline import run_video
+
+from .conftest import TENANT, VIDEO
+
+
+def _cer(want: str, got: str) -> float:
+    a, b = want.replace(" ", "").lower(), got.replace(" ", "").lower()
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / max(1, len(a))
+
+
+def _line(frame, text, cy, h=0.05, cx=0.5, conf=0.98):
+    w = 0.03 * len(text)
+    return Box(frame, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, text, conf)
+
+
+def test_two_regions_found_from_boxes():
+    boxes = [_line(f, f"bottom caption {f // 3}", 0.88) for f in range(30) if f % 5 != 4]
+    boxes += [_line(f, f"top sign {f // 4}", 0.08, h=0.04) for f in range(6, 24)]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 2
+    bottom, top = regions
+    assert bottom.crop_top < 0.88 - 0.025 < 0.88 + 0.025 < bottom.crop_bottom
+    assert top.crop_top < 0.08 - 0.02 and top.crop_bottom > 0.08 + 0.02
+    assert top.crop_bottom <= bottom.crop_top
+
+
+def test_watermark_and_single_glyphs_are_not_regions():
+    boxes = [_line(f, f"caption number {f}", 0.88) for f in range(30)]
+    boxes += [_line(f, "LOGO TV", 0.05, cx=0.9) for f in range(30)]  # the same text always
+    boxes += [_line(f, "不", 0.4, cx=0.3) for f in (3, 9)]  # a glyph of scene texture
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 1 and regions[0].crop_top > 0.8
+
+
+def test_band_covers_both_lines_of_a_two_line_caption():
+    # Mostly one line at 0.90; a few frames show a second line stacked above it.
+    boxes = [_line(f, f"one line {f}", 0.90) for f in range(30)]
+    boxes += [_line(f, f"upper line {f}", 0.84) for f in (10, 11, 12)]
+    (r,) = suggest_regions(boxes, 30, 16 / 9)
+    assert r.crop_top < 0.84 - 0.025 and r.crop_bottom > 0.90 + 0.025
+
+
+def _two_region_clip(path, fps=25, w=640, h=360, seconds=12.0):
+    from synth.clip import CaptionRenderer, _synthetic_frames
+
+    bottom = CaptionRenderer(w, h, size_frac=0.075, bottom_frac=0.06)
+    top = CaptionRenderer(w, h, size_frac=0.065, bottom_frac=0.80)
+    bottom_caps = [(0.4, 2.4, "第一句对白"), (3.0, 5.2, "Second line of talk"), (6.0, 8.4, "第三句对白字幕"),
+                   (9.0, 11.4, "The last line")]
+    top_caps = [(1.2, 4.0, "标题一"), (5.0, 7.6, "Top sign two"), (8.2, 10.8, "标题三号")]
+    frames = _synthetic_frames(w, h, seed=5)
+    n = int(seconds * fps)
+    with av.open(path, "w") as out:
+        s = out.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.options = {"crf": "20", "preset": "veryfast"}
+        for j in range(n):
+            t = j / fps
+            img = next(frames)
+            for rend, caps in ((bottom, bottom_caps), (top, top_caps)):
+                for a, b, text in caps:
+                    if a <= t < b:
+                        img = rend.draw(img, text)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            frame.pts, frame.time_base = j, Fraction(1, fps)
+            for p in s.encode(frame):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    return bottom_caps, top_caps
+
+
+def test_two_region_clip_end_to_end(ctx, tmp_path):
+    path = str(tmp_path / "two.mp4")
+    bottom_caps, top_caps = _two_region_clip(path)
+    keys = VideoKeys(TENANT, VIDEO)
+    ctx.storage.put_file(keys.video, path)
+    result = run_video(keys.video, TENANT, VIDEO, ctx=ctx)
+
+    assert len(result.regions) == 2, result.regions
+    assert result.regions[0].crop_top > 0.6 and result.regions[1].crop_bottom < 0.4
+    by_region = {0: [], 1: []}
+    for c in result.captions:
+        by_region[c.region_index].append(c)
+    for got, want in ((by_region[0], bottom_caps), (by_region[1], top_caps)):
+        assert len(got) == len(want), [c.text for c in got]
+        for c, (_, _, text) in zip(got, want):
+            assert _cer(text, c.text) <= 0.25, (c.text, text)
+    for got, (a, b, _) in zip(by_region[1], top_caps):
+        assert abs(got.start - a) <= 0.1 and abs(got.end - b) <= 0.1
+    starts = [c.start for c in result.captions]
+    assert starts == sorted(starts)
+
+    # One decode pass, one cropped-frames version per region.
+    assert len({r["version"] for r in result.crop_infer.regions}) == 2
+    srt = ctx.storage.get_bytes(keys.captions_srt).decode()
+    assert srt.count(" --> ") == len(bottom_caps) + len(top_caps)
+    vtt = ctx.storage.get_bytes(keys.captions_vtt).decode()
+    top_cue = next(blk for blk in vtt.split("\n\n") if "标题一" in blk)
+    assert " line:" in top_cue
+    bottom_cue = next(blk for blk in vtt.split("\n\n") if "第一句" in blk)
+    assert " line:" not in bottom_cue
+
+    db = str(tmp_path / "c.db")
+    with gzip.open(ctx.storage.path(keys.captions_db)) as src, open(db, "wb") as dst:
+        dst.write(src.read())
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT text, region_index FROM captions ORDER BY start_time").fetchall()
+        assert {r for _, r in rows} == {0, 1}
+        assert conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0] == 2
+    ext = ctx.storage.path(keys.caption_frame_extents_db)
+    with sqlite3.connect(ext if os.path.exists(ext) else ext + ".gz") as conn:
+        assert conn.execute("SELECT COUNT(DISTINCT region_index) FROM caption_extents").fetchone()[0] == 2
+        assert conn.execute("SELECT COUNT(*) FROM region_pair_results").fetchone()[0] > 0
+
+
+def test_regions_given_by_hand(ctx, tmp_path):
+    path = str(tmp_path / "two.mp4")
+    _bottom, top_caps = _two_region_clip(path, seconds=6.0)
+    keys = VideoKeys(TENANT, VIDEO)
+    ctx.storage.put_file(keys.video, path)
+    result = run_video(keys.video, TENANT, VIDEO, ctx=ctx, regions=["0,0,1,0.3"])
+    assert result.crop_source == "given" and len(result.regions) == 1
+    assert [c.text.replace(" ", "").lower() for c in result.captions][:2] == ["标题一", "topsigntwo"]
