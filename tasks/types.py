@@ -77,7 +77,9 @@ class CropInferResult:
     regions: tuple = ()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["regions"] = [dict(r) for r in self.regions]  # what JSON gives back: a list
+        return d
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ def _on_postrun(task_id=None, task=None, state=None, **_kw) -> None:
 
 _PARAMS = {
     "extract_frames_and_ocr": ("video_key", "tenant_id", "video_id", "frame_rate"),
-    "crop_and_infer_caption_frame_extents": ("video_key", "tenant_id", "video_id", "crop_region", "frame_rate"),
+    "crop_and_infer_caption_frame_extents": ("video_key", "tenant_id", "video_id", "crop_region", "frame_rate",
+                                             "extra_regions"),
     "generate_caption_ocr": ("chunks_prefix", "start_frame", "end_frame"),
 }
 _REQUIRED = {
@@ -143,6 +144,15 @@ def _check(job: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         from tasks.types import CropRegion
 
         out["crop_region"] = CropRegion.parse(out["crop_region"])
+    if out.get("extra_regions") is not None:
+        from tasks.types import CropRegion
+
+        extra = out["extra_regions"]
+        if isinstance(extra, (str, bytes, dict)) or not isinstance(extra, (list, tuple)):
+            raise BadInput(f"{job}: extra_regions must be a list of crop regions, got {type(extra).__name__}")
+        out["extra_regions"] = [CropRegion.parse(r) for r in extra]
+    else:
+        out.pop("extra_regions", None)
     return out
 
 
@@ -205,10 +215,11 @@ def extract_frames_and_ocr(video_key: str, tenant_id: str, video_id: str, frame_
 
 @app.task(**_options("crop_and_infer_caption_frame_extents"))
 def crop_and_infer_caption_frame_extents(video_key: str, tenant_id: str, video_id: str,
-                                         crop_region: Any, frame_rate: float = 10.0) -> dict:
+                                         crop_region: Any, frame_rate: float = 10.0,
+                                         extra_regions: Any = None) -> dict:
     return _run("crop_and_infer_caption_frame_extents", dict(
         video_key=video_key, tenant_id=tenant_id, video_id=video_id,
-        crop_region=crop_region, frame_rate=frame_rate))
+        crop_region=crop_region, frame_rate=frame_rate, extra_regions=extra_regions))
 
 
 @app.task(**_options("generate_caption_ocr"))

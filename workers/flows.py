@@ -107,34 +107,71 @@ def suggested_crop(layout_db_key: str) -> dict:
     return dict(region.__dict__)
 
 
-def _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_s, database_url) -> dict:
+def suggested_regions(layout_db_key: str) -> list[dict]:
+    """Every caption region the layout step suggested, primary first (``layout_regions``)."""
+    from tasks.pipeline import suggested_regions as read_regions
+
+    with _storage() as storage:
+        regions, _source = read_regions(storage, layout_db_key)
+    return [dict(r.__dict__) for r in regions]
+
+
+def _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_s, database_url,
+                extra_regions=None) -> dict:
     from tasks.types import CropRegion
 
     region = CropRegion.parse(crop_region)
-    result = gpu_job("crop_and_infer_caption_frame_extents",
-                     dict(video_key=storage_key, tenant_id=tenant_id, video_id=video_id,
-                          crop_region=dict(region.__dict__)),
-                     backend=backend, timeout_s=timeout_s)
+    args = dict(video_key=storage_key, tenant_id=tenant_id, video_id=video_id,
+                crop_region=dict(region.__dict__))
+    if extra_regions:  # one decode pass crops every region
+        args["extra_regions"] = [dict(CropRegion.parse(r).__dict__) for r in extra_regions]
+    result = gpu_job("crop_and_infer_caption_frame_extents", args, backend=backend, timeout_s=timeout_s)
     update_video(video_id, tenant_id, database_url, cropped_frames_version=result["version"],
                  **region.__dict__)
     return result
 
 
-def caption_intervals(caption_frame_extents_db_key: str) -> tuple[list[list], str]:
+def caption_intervals(caption_frame_extents_db_key: str, region: int = 0) -> tuple[list[list], str]:
     """([start, end, start_s, end_s, P(change at start)] per caption as the crop-and-infer run
-    decoded and refined them, model version)."""
+    decoded and refined them in one region, model version)."""
     from tasks.pipeline import caption_intervals as read_intervals
 
     with _storage() as storage:
-        extents, meta, changes = read_intervals(storage, caption_frame_extents_db_key)
+        extents, meta, changes = read_intervals(storage, caption_frame_extents_db_key, region)
     return ([[e.start_frame, e.end_frame, e.start_time, e.end_time, changes[e.start_frame]] for e in extents],
             str(meta.get("model_version", "?")))
 
 
 def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
                  database_url) -> list[dict]:
+    merged, model_version = _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
+                                        timeout_s)
+    return _publish(video_id, tenant_id, merged, model_version, database_url, len(captions or []))
+
+
+def _publish(video_id, tenant_id, merged, model_version, database_url, n_intervals, regions=None) -> list[dict]:
+    import os
+
+    from tasks.keys import VideoKeys
+    from tasks.pipeline import NoCaptionsFound, publish_captions
+
+    if not merged:
+        raise NoCaptionsFound(f"no caption text found in {n_intervals or 'any'} caption interval(s)")
+    keys = VideoKeys(tenant_id, video_id)
+    with _storage() as storage:
+        publish_captions(storage, keys, merged, model_version, os.environ.get("CAPTIONACC_OCR", "rapidocr"),
+                         regions=regions)
+    out = [dict(start_frame=c.start_frame, end_frame=c.end_frame, start=c.start, end=c.end, text=c.text,
+                confidence=c.confidence, region_index=c.region_index) for c in merged]
+    update_video(video_id, tenant_id, database_url, caption_count=len(out))
+    return out
+
+
+def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
+                region_index: int = 0) -> tuple[list, str]:
+    """One region's captions: every interval OCR'd (fanned out), then merged."""
     from tasks.keys import VideoKeys, parse_chunks_prefix
-    from tasks.pipeline import Caption, NoCaptionsFound, frames_to_seconds, merge_captions, publish_captions
+    from tasks.pipeline import Caption, frames_to_seconds, merge_captions
 
     keys, _version = parse_chunks_prefix(chunks_prefix)
     own = VideoKeys(tenant_id, video_id)
@@ -144,7 +181,7 @@ def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend
         raise InvalidId(f"chunks_prefix {chunks_prefix!r} is not video {video_id} of tenant {tenant_id}")
     model_version = "given"
     if captions is None:
-        captions, model_version = caption_intervals(keys.caption_frame_extents_db)
+        captions, model_version = caption_intervals(keys.caption_frame_extents_db, region_index)
     futures = [gpu_job.submit("generate_caption_ocr",
                               dict(chunks_prefix=chunks_prefix, start_frame=int(c[0]), end_frame=int(c[1])),
                               backend=backend, timeout_s=timeout_s)
@@ -155,19 +192,11 @@ def _caption_ocr(video_id, tenant_id, chunks_prefix, captions, duration, backend
         s, e = int(c[0]), int(c[1])
         # Stored extents carry exact times; intervals given by a caller are on the 10 Hz grid.
         t0, t1 = (float(c[2]), float(c[3])) if len(c) >= 4 else frames_to_seconds(s, e, duration or 0.0)
-        caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"]))
+        caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"],
+                            region_index))
     # Stored extents carry the model's verdict at each junction; a caller's intervals do not.
     merged = merge_captions(caps, changes={int(c[0]): float(c[4]) for c in captions if len(c) >= 5} or None)
-    if not merged:
-        raise NoCaptionsFound(f"no caption text found in {len(captions)} caption interval(s)")
-    import os
-
-    with _storage() as storage:
-        publish_captions(storage, keys, merged, model_version, os.environ.get("CAPTIONACC_OCR", "rapidocr"))
-    out = [dict(start_frame=c.start_frame, end_frame=c.end_frame, start=c.start, end=c.end, text=c.text,
-                confidence=c.confidence) for c in merged]
-    update_video(video_id, tenant_id, database_url, caption_count=len(out))
-    return out
+    return merged, model_version
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,9 +241,18 @@ def process_video(video_id: str, tenant_id: str, storage_key: str, crop_region: 
         ex = _extract(video_id, tenant_id, storage_key, frame_rate, backend, timeout_s, database_url)
         from tasks.types import CropRegion
 
-        region = (CropRegion.parse(crop_region).__dict__ if crop_region is not None
-                  else suggested_crop(ex["layout_db_key"]))
-        ci = _crop_infer(video_id, tenant_id, storage_key, region, backend, timeout_s, database_url)
-        captions = _caption_ocr(video_id, tenant_id, ci["cropped_frames_prefix"], None, ex["duration"],
-                                backend, timeout_s, database_url)
-        return {"extract": ex, "crop_region": dict(region), "crop_infer": ci, "captions": captions}
+        regions = ([CropRegion.parse(crop_region).__dict__] if crop_region is not None
+                   else suggested_regions(ex["layout_db_key"]))
+        region = regions[0]
+        ci = _crop_infer(video_id, tenant_id, storage_key, region, backend, timeout_s, database_url,
+                         extra_regions=regions[1:])
+        merged, model_version = [], "?"
+        for reg in ci.get("regions") or [{"region_index": 0, "cropped_frames_prefix": ci["cropped_frames_prefix"]}]:
+            caps, model_version = _ocr_region(video_id, tenant_id, reg["cropped_frames_prefix"], None,
+                                              ex["duration"], backend, timeout_s, reg["region_index"])
+            merged += caps
+        merged.sort(key=lambda c: (c.start_frame, c.region_index))
+        captions = _publish(video_id, tenant_id, merged, model_version, database_url, 0,
+                            regions=[CropRegion.parse(r) for r in regions])
+        return {"extract": ex, "crop_region": dict(region), "regions": regions, "crop_infer": ci,
+                "captions": captions}

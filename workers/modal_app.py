@@ -94,12 +94,13 @@ def extract_frames_and_ocr(video_key: str, tenant_id: str, video_id: str, frame_
 
 @app.function(**_options("crop_and_infer_caption_frame_extents"))
 def crop_and_infer_caption_frame_extents(video_key: str, tenant_id: str, video_id: str, crop_region,
-                                         frame_rate: float = 10.0) -> dict:
-    if hasattr(crop_region, "as_tuple"):  # a CropRegion from a Python caller
-        crop_region = list(crop_region.as_tuple())
+                                         frame_rate: float = 10.0, extra_regions=None) -> dict:
+    def plain(r):  # a CropRegion from a Python caller
+        return list(r.as_tuple()) if hasattr(r, "as_tuple") else r
     return _run("crop_and_infer_caption_frame_extents", dict(
         video_key=video_key, tenant_id=tenant_id, video_id=video_id,
-        crop_region=crop_region, frame_rate=frame_rate))
+        crop_region=plain(crop_region), frame_rate=frame_rate,
+        extra_regions=None if extra_regions is None else [plain(r) for r in extra_regions]))
 
 
 @app.function(**_options("generate_caption_ocr"))
