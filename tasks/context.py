@@ -36,6 +36,8 @@ class JobContext:
     predictor_name: str = "auto"  # auto|learned|classical
     # Refine caption boundaries to the source frame (from frames kept during the main decode).
     refine_boundaries: bool = True
+    # OCR-check unsure or long caption spans (tasks.extent_check) before publishing extents.
+    check_extents: bool = True
     # Decode on the GPU's video engine (NVDEC) when the device is CUDA; software otherwise.
     hw_decode: bool = True
     progress: Progress = _no_progress
@@ -57,6 +59,7 @@ class JobContext:
             device_name=s.device,
             predictor_name=s.extents_model,
             refine_boundaries=s.refine_boundaries,
+            check_extents=s.check_extents,
             hw_decode=s.hw_decode,
         )
         kw.update(overrides)

@@ -28,7 +28,7 @@ from gpu_kernels.extents.windows import BoundaryWindows
 from gpu_kernels.stream import Sink, threaded
 from gpu_kernels.video import DecodeStats, iter_grid_windows, probe
 
-from .chunks import ChunkWriter
+from .chunks import ChunkReader, ChunkWriter
 from .context import JobContext
 from .databases import EXTENTS_SCHEMA, new_db, publish_db
 from .errors import BadInput, CorruptData, InvalidVideo, MissingObject
@@ -210,6 +210,14 @@ def crop_and_infer_caption_frame_extents(
                             "duration": info.duration, "corrupt_packets": stats.corrupt_packets},
                 )
                 storage.put_bytes(manifest_key(run.prefix), json.dumps(manifest).encode(), "application/json")
+                if ctx.check_extents:
+                    from .extent_check import check_extents  # it builds on this module's CaptionExtent
+
+                    # Spans the model was unsure of (busy real backgrounds) or that are long:
+                    # OCR at several points, split where the text changes, trim where absent.
+                    with ChunkReader(storage, run.prefix) as reader:
+                        run.extents = check_extents(reader, run.extents, run.probs, ctx.ocr, info.duration,
+                                                    device=ctx.device)
             _publish_predictions(storage, keys, runs, predictor.model_version,
                                  started, time.monotonic() - t0, n, str(ctx.device), run_id)
             for run in runs:

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     extents_model: str = Field("auto", validation_alias=_env("CAPTIONACC_EXTENTS_MODEL"))
     # Refine caption boundaries to the source frame (from frames kept during the main decode).
     refine_boundaries: bool = Field(True, validation_alias=_env("CAPTIONACC_REFINE_BOUNDARIES"))
+    # OCR-check the caption spans the extents model was unsure of, or that are long: split where
+    # the text changes, trim where it is absent, drop unsure spans without text.
+    check_extents: bool = Field(True, validation_alias=_env("CAPTIONACC_CHECK_EXTENTS"))
     # NVDEC decoding on CUDA workers (software decoding when the GPU or codec cannot).
     hw_decode: bool = Field(True, validation_alias=_env("CAPTIONACC_HW_DECODE"))
 

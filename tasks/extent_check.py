@@ -1,0 +1,353 @@
+"""OCR-checked caption extents: read the band inside spans the extents model was unsure of.
+
+On busy backgrounds (patterned cloth, city lights, thin white captions with no outline) the
+pair model hesitates between ``same`` and ``empty_empty`` and the decoder then makes long spans
+that hold one or more captions plus caption-free stretches, or short junk spans. The caption
+OCR reads one per-pixel median per span; the median of a span whose caption covers less than
+half of it shows no text, and the caption is lost.
+
+:func:`check_extents` probes such spans: a small median (3 consecutive 10 Hz frames) every
+0.5 s (a caption shown for 0.4 s or more is on 2 of some probe's 3 frames), the probes of the
+whole video OCR'd together through ``recognize_batch`` (the engine montages bands), in batches
+of ``PROBE_BATCHES`` of the engine's batch sizes to bound memory. Then, per span:
+
+* consecutive probes that read the same text (normalised edit distance ≤ 20%) form one
+  caption; where the text changes, or a caption-free stretch starts or ends, the span is cut
+  (one probe that disagrees with two neighbours reading the same text is taken for OCR noise;
+  text read by one probe between empty ones is kept: a short caption looks like that);
+* the cut goes to the 10 Hz frame between the two probes where the model's change probability
+  (P(different) + P(empty_valid) + P(valid_empty), forward and backward averaged) is highest;
+* caption-free stretches (no text in any probe) are cut away, at the ends and inside;
+* a span in which no probe reads any text is dropped if the model was unsure of it; a span
+  that is only long (the model was sure) is kept for the caption OCR to decide;
+* a boundary that did not move keeps its refined source-frame time; a new one gets the
+  grid time (:func:`tasks.crop_infer.grid_seconds`).
+
+Spans the model was sure of and that are not long pass through untouched, without any OCR:
+on clean video this module costs nothing.
+
+Which spans are checked (module constants; none fitted to the real clip this was built
+against; ``UNSURE_RUN`` was checked against the held-aside synthetic set, where it must flag
+nothing):
+
+* *unsure*: ``UNSURE_RUN`` (5 = 0.5 s) consecutive pairs (all of them, in a shorter span)
+  to which the model gave what the decoder made of the pair less than ``UNSURE_P`` (0.7):
+  P(same) inside the span, P(change) on the pair that opens or closes it. What loses a caption
+  is a stretch the model hesitated over (a caption-free stretch or another caption read as
+  "same"), not isolated dips: motion and scene cuts make runs of 1-3 unsure pairs (on the 115
+  held-aside synthetic captions no run is longer than 3), and a stretch shorter than the 0.5 s
+  between probes could not be located by them anyway, nor would it spoil the median.
+* *long*: longer than ``LONG_S`` (4 s). The median needs the caption on more than half of the
+  span's frames; a span that long is either one long caption (rare: captions of short videos
+  last 0.3-4 s, subtitle guidelines cap them near 7 s, and probing it costs ~8 small images)
+  or captions mixed with empty stretches, which is the failure above.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from gpu_kernels.band import Band
+from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
+from gpu_kernels.median import median_frame
+
+from .chunks import ChunkReader
+from .crop_infer import CaptionExtent, grid_seconds
+from .errors import Fatal
+from .ocr import OcrEngine, join_lines
+
+log = logging.getLogger(__name__)
+
+UNSURE_P = 0.7  # a pair whose decoded reading has less probability than this is unsure
+UNSURE_RUN = 5  # consecutive unsure pairs (0.5 s, the probe spacing) that make a span unsure
+LONG_S = 4.0  # spans longer than this are checked even when the model was sure
+PROBE_STEP = 5  # 10 Hz frames between probes: 0.5 s
+PROBE_FRAMES = 3  # frames per probe median: a caption on 2 of 3 frames survives the median
+SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one caption
+PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch sizes
+
+
+@dataclass
+class CheckStats:
+    """What one :func:`check_extents` call did (also logged)."""
+
+    spans: int = 0
+    checked: int = 0  # spans probed
+    unsure: int = 0  # of which the model was unsure
+    long: int = 0  # of which were long (and not unsure)
+    probes: int = 0  # probe images OCR'd
+    dropped: int = 0  # spans with no text anywhere, removed
+    split: int = 0  # spans cut into more than one caption
+    trimmed: int = 0  # spans that lost caption-free stretches
+    ocr_seconds: float = 0.0
+    seconds: float = 0.0  # reading frames + medians + OCR
+    texts: list = field(default_factory=list)  # (span start, [(probe frame, text)]) per span
+
+
+# --- the model's readings --------------------------------------------------------------------
+
+
+def _averaged(probs: PairProbs) -> np.ndarray:
+    """(P, 5) forward-orientation probabilities, forward and backward readings averaged."""
+    return 0.5 * (probs.forward + probs.backward[:, BACKWARD_OF])
+
+
+def _change(avg: np.ndarray) -> np.ndarray:
+    """P(something changed) per pair: a caption appeared, ended or was replaced."""
+    return avg[:, DIFFERENT] + avg[:, EMPTY_VALID] + avg[:, VALID_EMPTY]
+
+
+def _readings(avg: np.ndarray, change: np.ndarray, ext: CaptionExtent) -> np.ndarray:
+    """The probability the model gave what the decoder made of each of the span's pairs, in
+    order: P(change) on the pair that opens it, P(same) inside, P(change) on the one closing it."""
+    s, e, p = ext.start_frame, ext.end_frame, len(avg)
+    parts = [change[s - 1 : s]] if 0 <= s - 1 < p else []
+    parts.append(avg[s : max(s, min(e - 1, p)), SAME])
+    if 0 <= e - 1 < p:
+        parts.append(change[e - 1 : e])
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def unsure_run(avg: np.ndarray, change: np.ndarray, ext: CaptionExtent) -> tuple[int, int]:
+    """(longest run of consecutive unsure pairs, pairs considered) for the span."""
+    unsure = _readings(avg, change, ext) < UNSURE_P
+    best = cur = 0
+    for u in unsure:
+        cur = cur + 1 if u else 0
+        best = max(best, cur)
+    return best, len(unsure)
+
+
+def is_unsure(avg: np.ndarray, change: np.ndarray, ext: CaptionExtent) -> bool:
+    """``UNSURE_RUN`` consecutive unsure pairs in the span (all of them, in a shorter span)."""
+    run, considered = unsure_run(avg, change, ext)
+    return considered > 0 and run >= min(UNSURE_RUN, considered)
+
+
+def _span_score(avg: np.ndarray, start: int, end: int) -> float:
+    """The decoder's score of [start, end): mean log P(same) of the pairs inside (0 for one
+    frame), as :func:`gpu_kernels.extents.decode.decode_intervals` reports it."""
+    inside = avg[start : max(start, min(end - 1, len(avg))), SAME]
+    return float(np.log(np.clip(inside, 1e-6, 1.0)).mean()) if inside.size else 0.0
+
+
+# --- texts -----------------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Letters and digits only, case-folded, NFKC (full-width → ASCII): what OCR noise and
+    line breaks do not change."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def text_distance(a: str, b: str) -> float:
+    """Levenshtein distance over the longer length: 0 equal, 1 nothing in common."""
+    if a == b:
+        return 0.0
+    if not a or not b:
+        return 1.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / max(len(a), len(b))
+
+
+def _same(a: str, b: str) -> bool:
+    """Two probe readings of one caption (both empty, or similar texts)."""
+    if not a or not b:
+        return a == b
+    return text_distance(a, b) <= SAME_TEXT
+
+
+# --- probes ----------------------------------------------------------------------------------
+
+
+def probe_centres(start: int, end: int, step: int = PROBE_STEP) -> list[int]:
+    """10 Hz frames at which to read [start, end): each probe is the median of its centre and
+    the frames either side, so the first probe reads [start, start+3), the last ends at end;
+    evenly spread, at most ``step`` frames apart."""
+    first, last = start + 1, end - 2
+    if last <= first:
+        return [(start + end - 1) // 2]
+    n = -(-(last - first) // step) + 1
+    return sorted({int(round(first + k * (last - first) / (n - 1))) for k in range(n)})
+
+
+def _probe_image(reader: ChunkReader, centre: int, start: int, end: int, device) -> np.ndarray:
+    half = PROBE_FRAMES // 2
+    a, b = max(start, centre - half), min(end, centre + half + 1)
+    _, frames = reader.frames(a, b, want=b - a, fmt="yuv420p")
+    return Band(median_frame(frames, device, max_frames=PROBE_FRAMES), "yuv420p").rgb()
+
+
+# --- cutting a span --------------------------------------------------------------------------
+
+
+def _smooth(labels: list[str]) -> list[str]:
+    """One probe that disagrees with two neighbours reading the same text is OCR noise (a
+    missed or garbled reading), not a caption shown for under a second between two showings of
+    another. Text read once between two empty probes stays: a short caption looks like that."""
+    out = list(labels)
+    for i in range(1, len(labels) - 1):
+        a, b, c = labels[i - 1], labels[i], labels[i + 1]
+        if a and _same(a, c) and not _same(a, b):
+            out[i] = a
+    return out
+
+
+def _groups(labels: list[str]) -> list[tuple[int, int, bool]]:
+    """Runs of probes [i, j) reading one caption (or nothing): (i, j, has_text)."""
+    groups: list[tuple[int, int, bool]] = []
+    seen: list[str] = []  # the texts of the current run
+    for i, t in enumerate(labels):
+        if groups and (any(_same(s, t) for s in seen) if t else not groups[-1][2]):
+            i0, _, has = groups[-1]
+            groups[-1] = (i0, i + 1, has)
+            if t:
+                seen.append(t)
+        else:
+            groups.append((i, i + 1, bool(t)))
+            seen = [t] if t else []
+    return groups
+
+
+def _cut(change: np.ndarray, left: int, right: int) -> int:
+    """First frame of the new part when the reading changes between probe centres ``left`` and
+    ``right``: the frame b in (left, right] after the pair (b-1, b) the model most believes
+    changed, the middle one among equals."""
+    cand = np.arange(left + 1, right + 1)
+    pairs = np.clip(cand - 1, 0, len(change) - 1)
+    score = np.round(change[pairs], 2) if len(change) else np.zeros(len(cand))
+    mid = 0.5 * (left + right + 1)
+    best = max(range(len(cand)), key=lambda i: (score[i], -abs(cand[i] - mid)))
+    return int(cand[best])
+
+
+def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.ndarray,
+           change: np.ndarray, duration: float) -> list[CaptionExtent]:
+    """The span's captions from its probe readings (see the module docstring)."""
+    groups = _groups(_smooth(labels))
+    if len(groups) == 1 and groups[0][2]:
+        return [ext]  # one caption throughout: untouched
+    out = []
+    for gi, (i, j, has_text) in enumerate(groups):
+        if not has_text:
+            continue
+        start = ext.start_frame if gi == 0 else _cut(change, centres[i - 1], centres[i])
+        end = ext.end_frame if gi == len(groups) - 1 else _cut(change, centres[j - 1], centres[j])
+        if end <= start:
+            continue
+        gs, ge = grid_seconds(start, end, duration)
+        keep_s, keep_e = start == ext.start_frame, end == ext.end_frame
+        a = ext.start_time if keep_s else gs
+        b = ext.end_time if keep_e else ge
+        out.append(replace(
+            ext, start_frame=start, end_frame=end, start_time=a, end_time=b if b > a else round(a + 0.05, 3),
+            score=ext.score if keep_s and keep_e else _span_score(avg, start, end),
+            refined=ext.refined and keep_s and keep_e))
+    return out
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: PairProbs,
+                  ocr: OcrEngine, duration: float, *, device: torch.device | None = None,
+                  stats: CheckStats | None = None) -> list[CaptionExtent]:
+    """OCR-check the spans of one region's extents the model was unsure of, or that are long;
+    return the extents cut where the text changes, trimmed of caption-free stretches, without
+    unsure spans that show no text — in time order, non-overlapping. Spans the model was sure
+    of pass through as they are, without OCR.
+
+    ``reader`` reads the region's cropped frames; ``probs`` are its pair probabilities (pair k
+    = frames k, k+1); ``duration`` the video's, in seconds (clamps new end times). ``stats``,
+    if given, is filled in.
+    """
+    t0 = time.monotonic()
+    st = stats if stats is not None else CheckStats()
+    device = device or torch.device("cpu")
+    extents = sorted(extents, key=lambda e: e.start_frame)
+    st.spans = len(extents)
+    avg = _averaged(probs) if len(probs) else np.zeros((0, 5), np.float32)
+    change = _change(avg)
+    n_frames = reader.frame_count
+    plan: list[tuple[CaptionExtent, bool, list[int]]] = []  # (extent, unsure, probe centres)
+    texts: list[str] = []
+    pending: list[np.ndarray] = []
+    # All probes of the video go to the engine together (it montages them), in batches of a few
+    # of its own batch sizes: full montages, and memory bounded on a long unsure video.
+    flush_at = PROBE_BATCHES * max(1, getattr(ocr, "batch_size", 1))
+
+    def flush() -> None:
+        t = time.monotonic()
+        results = ocr.recognize_batch(pending)
+        if len(results) != len(pending):
+            raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
+        texts.extend(join_lines(boxes)[0] for boxes in results)
+        st.ocr_seconds += time.monotonic() - t
+        st.probes += len(pending)
+        pending.clear()
+
+    for ext in extents:
+        unsure = is_unsure(avg, change, ext)
+        long = ext.end_time - ext.start_time > LONG_S
+        if not (unsure or long):
+            continue
+        s, e = max(0, ext.start_frame), min(ext.end_frame, n_frames)
+        if e <= s:
+            continue
+        centres = probe_centres(s, e)
+        plan.append((ext, unsure, centres))
+        st.checked += 1
+        st.unsure += unsure
+        st.long += not unsure
+        for c in centres:
+            pending.append(_probe_image(reader, c, s, e, device))
+            if len(pending) >= flush_at:
+                flush()
+    if pending:
+        flush()
+    replaced: dict[int, list[CaptionExtent]] = {}
+    k = 0
+    for ext, unsure, centres in plan:
+        raw = texts[k : k + len(centres)]
+        k += len(centres)
+        st.texts.append((ext.start_frame, list(zip(centres, raw))))
+        labels = [normalise(t) for t in raw]
+        if not any(labels):
+            if unsure:
+                replaced[id(ext)] = []
+                st.dropped += 1
+            continue  # long but sure, and no text read: the caption OCR decides
+        parts = _split(ext, centres, labels, avg, change, duration)
+        replaced[id(ext)] = parts
+        if len(parts) > 1:
+            st.split += 1
+        elif parts and parts[0] is not ext:
+            st.trimmed += 1
+    out: list[CaptionExtent] = []
+    for ext in extents:
+        for part in replaced.get(id(ext), [ext]):
+            if out and part.start_frame < out[-1].end_frame:  # never overlap a kept neighbour
+                part = replace(part, start_frame=out[-1].end_frame,
+                               start_time=max(part.start_time, out[-1].end_time))
+                if part.end_frame <= part.start_frame:
+                    continue
+            out.append(part)
+    st.seconds += time.monotonic() - t0
+    log.info("extent check: %d of %d spans checked (%d unsure, %d long), %d probes OCR'd in %.2f s "
+             "(%.2f s in all): %d split, %d trimmed, %d dropped",
+             st.checked, st.spans, st.unsure, st.long, st.probes, st.ocr_seconds, st.seconds,
+             st.split, st.trimmed, st.dropped)
+    return out

@@ -1,0 +1,279 @@
+"""OCR-checked extents: real VP9 chunks of rendered captions, the real RapidOCR engine, and pair
+probabilities written by hand to say "sure" or "unsure"."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from gpu_kernels.extents.base import DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
+from tasks.chunks import ChunkReader, ChunkWriter
+from tasks.crop_infer import CaptionExtent, grid_seconds
+from tasks.extent_check import (LONG_S, CheckStats, _cut, _groups, _smooth, check_extents, normalise,
+                                probe_centres, text_distance)
+from tasks.keys import manifest_key
+
+FONTS = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"]
+FONT = next((f for f in FONTS if os.path.exists(f)), None)
+needs_font = pytest.mark.skipif(FONT is None, reason="no CJK font installed")
+
+W, H = 640, 80
+PREFIX = "t/cropped_frames_v1"
+# Three captions between caption-free stretches, in 10 Hz frames [start, end).
+CAPTIONS = [(12, 27, "今天天气很好"), (40, 55, "我们一起去公园"), (68, 83, "明天见")]
+N = 95
+DURATION = N / 10
+
+
+def _background(i: int, rng_seed: int = 5) -> np.ndarray:
+    """A busy, slowly moving pattern: coloured blocks drifting sideways."""
+    rng = np.random.default_rng(rng_seed)
+    tiles = rng.integers(40, 215, size=(H // 8 + 1, W // 8 + 8, 3), dtype=np.uint8)
+    big = np.repeat(np.repeat(tiles, 8, 0), 8, 1)
+    shift = i % 64
+    return np.ascontiguousarray(big[:H, shift : shift + W])
+
+
+def _render(texts_by_frame: dict[int, str], n: int) -> list[np.ndarray]:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(FONT, 40)
+    frames = []
+    for i in range(n):
+        img = Image.fromarray(_background(i))
+        text = texts_by_frame.get(i)
+        if text:
+            d = ImageDraw.Draw(img)
+            w = d.textlength(text, font=font)
+            d.text(((W - w) / 2, 14), text, font=font, fill=(255, 255, 255), stroke_width=3,
+                   stroke_fill=(0, 0, 0))
+        frames.append(np.asarray(img))
+    return frames
+
+
+def _write_chunks(storage, captions, n: int) -> ChunkReader:
+    by_frame = {i: t for a, b, t in captions for i in range(a, b)}
+    writer = ChunkWriter(W, H, lambda rel, local: storage.put_file(f"{PREFIX}/{rel}", local))
+    for i, img in enumerate(_render(by_frame, n)):
+        writer.add(i, img)
+    storage.put_bytes(manifest_key(PREFIX), json.dumps(writer.finish(version=1)).encode())
+    return ChunkReader(storage, PREFIX)
+
+
+def _probs(n_frames: int, rows: dict[int, np.ndarray] | None = None, base=None, seed: int = 0) -> PairProbs:
+    """Probabilities for the n_frames - 1 pairs: ``base`` everywhere, ``rows`` where given;
+    backward readings mirror the forward ones. The default base is "unsure" the way the model
+    is on busy backgrounds: same or empty_empty about equally (~0.4 each, with noise), no
+    class above 0.5, a change (different/empty_valid/valid_empty) at ~0.2."""
+    rng = np.random.default_rng(seed)
+    p = n_frames - 1
+    if base is None:
+        fwd = np.array([0.4, 0.06, 0.4, 0.07, 0.07]) + 0.05 * rng.random((p, 5))
+    else:
+        fwd = np.tile(np.asarray(base, float), (p, 1))
+    for k, row in (rows or {}).items():
+        fwd[k] = row
+    fwd = (fwd / fwd.sum(1, keepdims=True)).astype(np.float32)
+    bwd = fwd[:, [SAME, DIFFERENT, EMPTY_EMPTY, VALID_EMPTY, EMPTY_VALID]].copy()
+    return PairProbs(fwd, bwd)
+
+
+def _one_hot(k: int, p: float = 0.96) -> np.ndarray:
+    row = np.full(5, (1 - p) / 4)
+    row[k] = p
+    return row
+
+
+def _extent(a: int, b: int, score: float = -0.5) -> CaptionExtent:
+    # Refined-looking times (not the grid's), to see which boundaries keep them.
+    return CaptionExtent(a, b, round(a / 10 + 0.013, 4), round(b / 10 - 0.007, 4), score, True)
+
+
+class CountingOcr:
+    """The real engine, counting the images it is given."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.images, self.calls = engine, 0, 0
+        self.batch_size = getattr(engine, "batch_size", 1)
+
+    def recognize_batch(self, images):
+        self.calls += 1
+        self.images += len(images)
+        return self.engine.recognize_batch(images)
+
+
+@pytest.fixture(scope="module")
+def three_captions(tmp_path_factory):
+    from tasks.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path_factory.mktemp("extent-check") / "bucket")
+    return _write_chunks(storage, CAPTIONS, N)
+
+
+# --- the whole check, real chunks and the real engine ---------------------------------------
+
+
+@needs_font
+def test_unsure_long_span_is_cut_into_its_three_captions(three_captions, ocr_engine):
+    ocr, stats = CountingOcr(ocr_engine), CheckStats()
+    span = _extent(0, N)
+    out = check_extents(three_captions, [span], _probs(N), ocr, DURATION, stats=stats)
+    assert [(e.start_frame, e.end_frame) for e in out] and len(out) == 3, (out, stats.texts)
+    for got, (a, b, text) in zip(out, CAPTIONS):
+        assert abs(got.start_time - (a - 0.5) / 10) <= 0.5 and abs(got.end_time - (b - 0.5) / 10) <= 0.5, (got, a, b)
+        # New boundaries are on the grid; the extent stays well formed.
+        assert (got.start_time, got.end_time) == grid_seconds(got.start_frame, got.end_frame, DURATION)
+        assert got.end_frame > got.start_frame and not got.refined
+    assert all(p.end_frame <= q.start_frame for p, q in zip(out, out[1:]))
+    read = {normalise(t) for _, probes in stats.texts for _, t in probes if t}
+    assert {normalise(t) for *_, t in CAPTIONS} <= read, read
+    # Every probe of the video went to the engine in one batch.
+    assert stats.checked == 1 and ocr.calls == 1 and ocr.images == stats.probes == len(probe_centres(0, N))
+
+
+@needs_font
+def test_cut_goes_to_the_models_change_peak(three_captions, ocr_engine):
+    """Unsure everywhere, but the model's change probability peaks at each true boundary: the
+    cuts land on those exact frames, wherever the probes fall."""
+    rows = {}
+    for a, b, _ in CAPTIONS:
+        rows[a - 1] = np.array([0.3, 0.05, 0.3, 0.3, 0.05])  # appearing: the pair (a-1, a)
+        rows[b - 1] = np.array([0.3, 0.05, 0.3, 0.05, 0.3])  # ending: the pair (b-1, b)
+    out = check_extents(three_captions, [_extent(0, N)], _probs(N, rows), ocr_engine, DURATION)
+    assert [(e.start_frame, e.end_frame) for e in out] == [(a, b) for a, b, _ in CAPTIONS]
+
+
+@needs_font
+def test_trim_keeps_a_refined_boundary_that_did_not_move(three_captions, ocr_engine):
+    """A span that starts right with the first caption but runs on into the empty stretch after
+    it keeps its refined start time; its new end is a grid time near the caption's end."""
+    span = _extent(12, 38)
+    out = check_extents(three_captions, [span], _probs(N), ocr_engine, DURATION)
+    assert len(out) == 1
+    got = out[0]
+    assert got.start_frame == 12 and got.start_time == span.start_time
+    assert abs(got.end_frame - 27) <= 3 and got.end_time == grid_seconds(12, got.end_frame, DURATION)[1]
+
+
+@needs_font
+def test_back_to_back_text_change_is_split(tmp_path, ocr_engine):
+    from tasks.storage import LocalStorage
+
+    caps = [(5, 30, "第一句字幕"), (30, 55, "完全不同的话")]
+    reader = _write_chunks(LocalStorage(tmp_path / "b"), caps, 60)
+    rows = {29: np.array([0.35, 0.3, 0.25, 0.05, 0.05])}  # the change, between frames 29 and 30
+    out = check_extents(reader, [_extent(5, 55)], _probs(60, rows), ocr_engine, 6.0)
+    assert [(e.start_frame, e.end_frame) for e in out] == [(5, 30), (30, 55)]
+    assert out[0].start_time == _extent(5, 55).start_time and out[1].end_time == _extent(5, 55).end_time
+    assert out[0].end_time == out[1].start_time == grid_seconds(30, 31, 6.0)[0]
+
+
+def _confident(n: int, spans: list[tuple[int, int]]) -> PairProbs:
+    rows = {}
+    on = np.zeros(n, bool)
+    for a, b in spans:
+        on[a:b] = True
+    for k in range(n - 1):
+        rows[k] = _one_hot({(False, False): EMPTY_EMPTY, (False, True): EMPTY_VALID,
+                            (True, False): VALID_EMPTY, (True, True): SAME}[on[k], on[k + 1]])
+    return _probs(n, rows)
+
+
+@needs_font
+def test_confident_spans_pass_through_without_ocr(three_captions, ocr_engine):
+    ocr = CountingOcr(ocr_engine)
+    extents = [_extent(a, b, score=-0.04) for a, b, _ in CAPTIONS]
+    out = check_extents(three_captions, extents, _confident(N, [(a, b) for a, b, _ in CAPTIONS]), ocr, DURATION)
+    assert out == extents and all(o is e for o, e in zip(out, extents))
+    assert ocr.images == 0 and ocr.calls == 0
+
+
+@needs_font
+def test_unsure_span_without_text_is_dropped_sure_one_kept(three_captions, ocr_engine):
+    """[28, 39) lies between captions and the model hesitated there: no probe reads text, so it
+    goes. The confident captions around it stay, unprobed; so does a confident short span over
+    nothing (the caption OCR decides)."""
+    ocr, stats = CountingOcr(ocr_engine), CheckStats()
+    sure = [(12, 27), (40, 55), (86, 92)]
+    rows = {k: _confident(N, sure).forward[k] for k in range(N - 1) if not 27 <= k < 40}
+    probs = _probs(N, rows)
+    extents = [_extent(12, 27), _extent(28, 39), _extent(40, 55), _extent(86, 92)]
+    out = check_extents(three_captions, extents, probs, ocr, DURATION, stats=stats)
+    assert out == [extents[0], extents[2], extents[3]]
+    assert stats.checked == 1 and stats.dropped == 1 and ocr.images == len(probe_centres(28, 39))
+
+
+@needs_font
+def test_long_sure_span_is_checked_and_kept_if_nothing_is_read(tmp_path, ocr_engine):
+    from tasks.storage import LocalStorage
+
+    n = 60
+    reader = _write_chunks(LocalStorage(tmp_path / "b"), [], n)
+    span = _extent(2, n - 2)
+    assert span.end_time - span.start_time > LONG_S
+    ocr, stats = CountingOcr(ocr_engine), CheckStats()
+    out = check_extents(reader, [span], _confident(n, [(2, n - 2)]), ocr, n / 10, stats=stats)
+    assert out == [span] and stats.long == 1 and ocr.images > 0 and stats.dropped == 0
+
+
+# --- the pieces ------------------------------------------------------------------------------
+
+
+def test_probe_centres_cover_the_span_every_half_second():
+    c = probe_centres(10, 63)
+    assert c[0] == 11 and c[-1] == 61  # first probe reads 10..12, last 60..62
+    assert max(b - a for a, b in zip(c, c[1:])) <= 5
+    assert probe_centres(7, 8) == [7] and probe_centres(7, 9) == [7]
+    assert probe_centres(0, 4) == [1, 2]
+
+
+def test_text_comparison():
+    assert normalise("Hello,  World!") == "helloworld" and normalise("ＡＢ１") == "ab1"
+    assert text_distance("给谁做就说给谁做的", "给谁做就说给谁做") <= 0.2
+    assert text_distance("过分", "太过分") > 0.2  # a real change, not noise
+    assert text_distance("", "abc") == 1.0
+
+
+def test_groups_and_smoothing():
+    assert _groups(["", "", "ab", "ab", "", "cd"]) == [(0, 2, False), (2, 4, True), (4, 5, False), (5, 6, True)]
+    # One missed or garbled reading between two agreeing ones is noise...
+    assert _smooth(["abcdef", "", "abcdef"]) == ["abcdef"] * 3
+    assert _smooth(["abcdef", "xyz", "abcdef"]) == ["abcdef"] * 3
+    # ...but text read once between empty probes is a short caption.
+    assert _smooth(["", "xyz", ""]) == ["", "xyz", ""]
+
+
+def test_cut_picks_the_highest_change_then_the_middle():
+    change = np.zeros(30)
+    change[17] = 0.9  # pair (17, 18)
+    assert _cut(change, 15, 20) == 18
+    assert _cut(np.zeros(30), 10, 15) in (12, 13)  # flat: the middle
+    assert _cut(change, 20, 25) in (22, 23)  # the peak lies outside: ignored
+
+
+def test_unsure_means_a_stretch_of_hesitation_not_isolated_dips():
+    from tasks.extent_check import UNSURE_RUN, _averaged, _change, is_unsure
+
+    n = 60
+    sure = _confident(n, [(10, 50)])
+    ext = _extent(10, 50)
+
+    def check(dips: list[int]) -> bool:
+        f = sure.forward.copy()
+        for k in dips:
+            f[k] = [0.45, 0.05, 0.4, 0.05, 0.05]  # same or empty_empty, the model cannot tell
+        avg = _averaged(PairProbs(f, f[:, [SAME, DIFFERENT, EMPTY_EMPTY, VALID_EMPTY, EMPTY_VALID]]))
+        return is_unsure(avg, _change(avg), ext)
+
+    assert not check([])
+    assert not check([15, 16, 25, 26, 27, 40])  # motion, scene cuts: short dips, many of them
+    assert check(list(range(20, 20 + UNSURE_RUN)))  # a stretch the model hesitated over
+    # A span shorter than the run: unsure when every one of its pairs is.
+    short = _extent(20, 22)
+    avg = _averaged(_probs(n))
+    assert is_unsure(avg, _change(avg), short)
+    avg = _averaged(sure)
+    assert not is_unsure(avg, _change(avg), short)
