@@ -200,6 +200,7 @@ def crop_and_infer_caption_frame_extents(
             if n == 0:
                 raise InvalidVideo(f"no frames decoded from {video_key}")
             ctx.progress("crop+infer", n, n)
+            layout_boxes = _layout_boxes(storage, keys) if ctx.check_extents else []
             for k, run in enumerate(runs):
                 run.extents = caption_extents(path, run.box, run.probs, info.duration, predictor,
                                               run.windows, region_index=k)
@@ -211,13 +212,15 @@ def crop_and_infer_caption_frame_extents(
                 )
                 storage.put_bytes(manifest_key(run.prefix), json.dumps(manifest).encode(), "application/json")
                 if ctx.check_extents:
-                    from .extent_check import check_extents  # it builds on this module's CaptionExtent
+                    from .extent_check import check_extents, layout_evidence  # they build on CaptionExtent
 
-                    # Spans the model was unsure of (busy real backgrounds) or that are long:
-                    # OCR at several points, split where the text changes, trim where absent.
+                    # Spans the model was unsure of (busy real backgrounds) or that are long, and
+                    # gaps where the layout's OCR read text no span covers: OCR at several points,
+                    # split where the text changes, trim where absent.
                     with ChunkReader(storage, run.prefix) as reader:
-                        run.extents = check_extents(reader, run.extents, run.probs, ctx.ocr, info.duration,
-                                                    device=ctx.device)
+                        run.extents = check_extents(
+                            reader, run.extents, run.probs, ctx.ocr, info.duration, device=ctx.device,
+                            evidence=layout_evidence(layout_boxes, run.region))
             _publish_predictions(storage, keys, runs, predictor.model_version,
                                  started, time.monotonic() - t0, n, str(ctx.device), run_id)
             for run in runs:
@@ -239,6 +242,20 @@ def crop_and_infer_caption_frame_extents(
         regions=tuple({"region_index": k, "crop_region": run.region.__dict__, "version": run.version,
                        "cropped_frames_prefix": run.prefix + "/"} for k, run in enumerate(runs)),
     )
+
+
+def _layout_boxes(storage, keys: VideoKeys) -> list[tuple]:
+    """The extract step's OCR boxes (layout.db), if it ran: evidence of captions the model may
+    have missed. None of it is required: without a layout.db the check has no evidence."""
+    from .databases import open_db
+
+    try:
+        with open_db(storage, keys.layout_db) as conn:
+            return conn.execute("SELECT frame_index, bbox_left, bbox_top, bbox_right, bbox_bottom, text,"
+                                " confidence FROM boxes").fetchall()
+    except (MissingObject, CorruptData, sqlite3.DatabaseError) as e:
+        log.info("no layout boxes for the extent check (%s)", e)
+        return []
 
 
 @dataclass(frozen=True)

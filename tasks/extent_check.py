@@ -72,6 +72,11 @@ PROBE_STEP = 5  # 10 Hz frames between probes: 0.5 s
 PROBE_FRAMES = 3  # frames per probe median: a caption on 2 of 3 frames survives the median
 SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one caption
 PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch sizes
+# Gaps (no caption decoded) are probed too where the layout step's OCR read caption text that no
+# span covers: all of a region's gaps once this share of its text sightings was missed (the
+# model is blind to these captions: white text on a bright floor, say), else the gaps holding one.
+BLIND_SHARE = 0.25
+MIN_GAP = PROBE_FRAMES + 1  # 10 Hz frames: shorter gaps cannot hold a probe
 
 
 @dataclass
@@ -86,6 +91,8 @@ class CheckStats:
     dropped: int = 0  # spans with no text anywhere, removed
     split: int = 0  # spans cut into more than one caption
     trimmed: int = 0  # spans that lost caption-free stretches
+    missed: int = 0  # frames where the layout OCR read text that no span covered
+    gaps: int = 0  # gaps between spans probed because of them
     ocr_seconds: float = 0.0
     seconds: float = 0.0  # reading frames + medians + OCR
     texts: list = field(default_factory=list)  # (span start, [(probe frame, text)]) per span
@@ -262,9 +269,34 @@ def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.nd
 # --- the check -------------------------------------------------------------------------------
 
 
+def _gap_spans(extents: list[CaptionExtent], evidence: Sequence[int], n_frames: int, duration: float,
+               st: CheckStats) -> list[CaptionExtent]:
+    """Pseudo-spans over the gaps between ``extents`` to probe: those holding a frame where the
+    layout OCR read text that no span covers, or every gap once the model missed
+    ``BLIND_SHARE`` of those sightings."""
+    covered = np.zeros(n_frames + 1, bool)
+    for e in extents:
+        covered[max(0, e.start_frame - 1) : min(n_frames, e.end_frame + 1)] = True
+    seen = sorted({f for f in evidence if 0 <= f < n_frames})
+    missed = [f for f in seen if not covered[f]]
+    st.missed = len(missed)
+    if not missed:
+        return []
+    blind = len(missed) >= BLIND_SHARE * len(seen)
+    region = extents[0].region_index if extents else 0
+    bounds = [0] + [x for e in extents for x in (e.start_frame, e.end_frame)] + [n_frames]
+    out = []
+    for a, b in zip(bounds[0::2], bounds[1::2]):
+        if b - a >= MIN_GAP and (blind or any(a <= f < b for f in missed)):
+            gs, ge = grid_seconds(a, b, duration)
+            out.append(CaptionExtent(a, b, gs, ge, -10.0, False, region))
+    st.gaps = len(out)
+    return out
+
+
 def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: PairProbs,
                   ocr: OcrEngine, duration: float, *, device: torch.device | None = None,
-                  stats: CheckStats | None = None) -> list[CaptionExtent]:
+                  stats: CheckStats | None = None, evidence: Sequence[int] = ()) -> list[CaptionExtent]:
     """OCR-check the spans of one region's extents the model was unsure of, or that are long;
     return the extents cut where the text changes, trimmed of caption-free stretches, without
     unsure spans that show no text — in time order, non-overlapping. Spans the model was sure
@@ -272,7 +304,9 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
 
     ``reader`` reads the region's cropped frames; ``probs`` are its pair probabilities (pair k
     = frames k, k+1); ``duration`` the video's, in seconds (clamps new end times). ``stats``,
-    if given, is filled in.
+    if given, is filled in. ``evidence``: 10 Hz frames where the layout step's OCR read caption
+    text inside this region; gaps holding one that no span covers are probed like unsure spans
+    (:func:`_gap_spans`), so a caption the model did not see at all is still found.
     """
     t0 = time.monotonic()
     st = stats if stats is not None else CheckStats()
@@ -282,6 +316,9 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
     avg = _averaged(probs) if len(probs) else np.zeros((0, 5), np.float32)
     change = _change(avg)
     n_frames = reader.frame_count
+    gaps = _gap_spans(extents, evidence, n_frames, duration, st)
+    gap_ids = {id(g) for g in gaps}
+    extents = sorted(extents + gaps, key=lambda e: e.start_frame)
     plan: list[tuple[CaptionExtent, bool, list[int]]] = []  # (extent, unsure, probe centres)
     texts: list[str] = []
     pending: list[np.ndarray] = []
@@ -300,7 +337,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
         pending.clear()
 
     for ext in extents:
-        unsure = is_unsure(avg, change, ext)
+        unsure = id(ext) in gap_ids or is_unsure(avg, change, ext)
         long = ext.end_time - ext.start_time > LONG_S
         if not (unsure or long):
             continue
@@ -346,8 +383,26 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
                     continue
             out.append(part)
     st.seconds += time.monotonic() - t0
-    log.info("extent check: %d of %d spans checked (%d unsure, %d long), %d probes OCR'd in %.2f s "
-             "(%.2f s in all): %d split, %d trimmed, %d dropped",
-             st.checked, st.spans, st.unsure, st.long, st.probes, st.ocr_seconds, st.seconds,
-             st.split, st.trimmed, st.dropped)
+    log.info("extent check: %d of %d spans checked (%d unsure, %d long; %d gaps for %d missed text "
+             "sightings), %d probes OCR'd in %.2f s (%.2f s in all): %d split, %d trimmed, %d dropped",
+             st.checked, st.spans, st.unsure, st.long, st.gaps, st.missed, st.probes, st.ocr_seconds,
+             st.seconds, st.split, st.trimmed, st.dropped)
     return out
+
+
+def layout_evidence(boxes: Sequence[tuple[int, float, float, float, float, str, float]],
+                    region, min_confidence: float = 0.75) -> list[int]:
+    """10 Hz frames where the layout step's OCR read text inside ``region`` (a CropRegion).
+    ``boxes``: (frame_index, left, top, right, bottom, text, confidence) in fractions, as
+    layout.db stores them. A text read in over half of the sampled frames is a watermark or a
+    fixed sign, not evidence of a caption."""
+    frames_seen = {b[0] for b in boxes}
+    inside = [b for b in boxes
+              if b[6] >= min_confidence and normalise(b[5])
+              and region.crop_top <= (b[2] + b[4]) / 2 <= region.crop_bottom
+              and region.crop_left <= (b[1] + b[3]) / 2 <= region.crop_right]
+    counts: dict[str, set[int]] = {}
+    for b in inside:
+        counts.setdefault(normalise(b[5]), set()).add(b[0])
+    static = {t for t, f in counts.items() if len(f) > 0.5 * max(1, len(frames_seen))}
+    return sorted({b[0] for b in inside if normalise(b[5]) not in static})

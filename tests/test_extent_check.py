@@ -277,3 +277,38 @@ def test_unsure_means_a_stretch_of_hesitation_not_isolated_dips():
     assert is_unsure(avg, _change(avg), short)
     avg = _averaged(sure)
     assert not is_unsure(avg, _change(avg), short)
+
+
+# --- gaps: captions the model did not see at all --------------------------------------------
+
+
+@needs_font
+def test_caption_the_model_missed_is_found_from_layout_evidence(three_captions, ocr_engine):
+    """The model saw only the first caption (confidently); the layout step's OCR read text at
+    frames inside the other two. Those gaps are probed and the missed captions come back."""
+    first = CAPTIONS[0]
+    extents = [_extent(first[0], first[1], score=-0.04)]
+    probs = _confident(N, [(first[0], first[1])])
+    ocr, stats = CountingOcr(ocr_engine), CheckStats()
+    evidence = [20, 45, 75]  # one sighting per caption; the first is covered
+    out = check_extents(three_captions, extents, probs, ocr, DURATION, stats=stats, evidence=evidence)
+    assert stats.missed == 2 and stats.gaps >= 2
+    assert out[0] is extents[0]
+    assert len(out) == 3, (out, stats.texts)
+    for got, (a, b, _) in zip(out[1:], CAPTIONS[1:]):
+        assert abs(got.start_frame - a) <= 3 and abs(got.end_frame - b) <= 3, (got, a, b)
+    # Without evidence nothing is probed: the same blind model costs nothing and finds nothing.
+    ocr2 = CountingOcr(ocr_engine)
+    assert check_extents(three_captions, extents, probs, ocr2, DURATION) == extents and ocr2.calls == 0
+
+
+def test_layout_evidence_keeps_region_and_drops_static_text():
+    from tasks.extent_check import layout_evidence
+    from tasks.types import CropRegion
+
+    region = CropRegion(0.1, 0.8, 0.9, 0.98)
+    boxes = [(f, 0.3, 0.85, 0.7, 0.92, f"caption {f // 20}", 0.95) for f in range(0, 100, 10)]
+    boxes += [(f, 0.8, 0.86, 0.88, 0.9, "LOGO", 0.99) for f in range(0, 100, 10)]  # always there
+    boxes += [(35, 0.3, 0.1, 0.7, 0.15, "top text", 0.99)]  # outside the region
+    boxes += [(55, 0.3, 0.85, 0.7, 0.92, "faint", 0.4)]  # too unsure
+    assert layout_evidence(boxes, region) == list(range(0, 100, 10))
