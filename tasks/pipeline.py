@@ -87,9 +87,22 @@ def change_at(probs: PairProbs, frame: int) -> float:
     return float(0.5 * (probs.forward[k, DIFFERENT] + probs.backward[k, BACKWARD_OF[DIFFERENT]]))
 
 
+def _bare(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _part_of(p: Caption, c: Caption) -> bool:
+    """One text is the other's beginning or end, or inside it: a caption that animates in or
+    out a word at a time, or a read cut short at a span's edge. The longer text is the caption."""
+    a, b = sorted((_bare(p.text), _bare(c.text)), key=len)
+    return len(a) >= 2 and a != b and a in b
+
+
 def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> bool:
     if p.text.split() == c.text.split():
         return True  # one caption split by a background change or scene cut
+    if _part_of(p, c) and c.start_frame - p.end_frame <= 1:
+        return True
     if not similar_text(p.text, c.text):
         return False
     # Similar but not equal: OCR noise on one caption, or a true one-character change.
@@ -109,7 +122,10 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
             continue
         if out and c.start_frame - out[-1].end_frame <= max_gap_frames and _same_caption(out[-1], c, changes):
             p = out[-1]
-            keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
+            if _part_of(p, c):
+                keep = p if len(_bare(p.text)) > len(_bare(c.text)) else c
+            else:
+                keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
             out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,
                               max(p.confidence, c.confidence), p.frame_count + c.frame_count)
         else:

@@ -137,3 +137,15 @@ def test_change_at_reads_both_directions():
     assert change_at(probs, 2) == pytest.approx(0.8)  # pair (1, 2)
     assert change_at(probs, 1) == pytest.approx(0.05)
     assert change_at(probs, 0) == 0.0 and change_at(probs, 9) == 0.0  # no pair there
+
+
+def test_merge_joins_a_caption_that_animates_in_and_keeps_the_whole_text():
+    part = Caption(80, 91, 8.05, 9.05, "下，你跑不掉了", 0.9, 10)
+    whole = Caption(91, 101, 9.1, 10.07, "躲了这么久，这下，你跑不掉了", 0.95, 10)
+    (m,) = merge_captions([part, whole], changes={91: 0.95})
+    assert (m.start_frame, m.end_frame, m.text) == (80, 101, whole.text)
+    # A caption that only shares a word with the next, or comes back after a gap, stays apart.
+    other = Caption(91, 101, 9.1, 10.07, "你跑吧", 0.95, 10)
+    assert len(merge_captions([part, other], changes={91: 0.95})) == 2
+    later = Caption(120, 130, 12.0, 13.0, "躲了这么久，这下，你跑不掉了", 0.95, 10)
+    assert len(merge_captions([part, later])) == 2
