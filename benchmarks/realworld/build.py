@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Render the realworld benchmark: every clip in ``clips.json`` burned with libass over the
+evaluation half of its footage, into ``build/realworld/<clip>.mp4`` with ``<clip>.json`` truth.
+
+    .venv/bin/python benchmarks/realworld/build.py [--only CLASS] [--out DIR] [--force]
+
+Cached: a clip is rendered again only when its mp4 is missing or older than its script (or the
+footage). Truth is always rewritten from the script (cheap, and it cannot go stale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+
+from synth.ass import check_fonts, footage_dir, read_script, render, require_subtitles_filter, truth  # noqa: E402
+from synth.ass import footage_segment, frame_count  # noqa: E402
+
+DEFAULT_OUT = ROOT / "build" / "realworld"
+
+
+def load_manifest(only: str | None = None) -> list[dict]:
+    clips = json.loads((HERE / "clips.json").read_text(encoding="utf-8"))["clips"]
+    if only:
+        classes = {c["class"] for c in clips}
+        if only not in classes:
+            raise SystemExit(f"unknown class {only!r}; classes: {', '.join(sorted(classes))}")
+        clips = [c for c in clips if c["class"] == only]
+    return clips
+
+
+def build(clips: list[dict], out_dir: Path = DEFAULT_OUT, force: bool = False, log=print) -> list[dict]:
+    """Render what is stale and write every clip's truth; returns the clips with their paths."""
+    require_subtitles_filter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    for clip in clips:
+        script_path = HERE / clip["script"]
+        mp4, truth_path = out_dir / f"{clip['name']}.mp4", out_dir / f"{clip['name']}.json"
+        footage = footage_dir() / clip["footage"]
+        script = read_script(script_path)
+        stale = (force or not mp4.exists()
+                 or mp4.stat().st_mtime <= max(script_path.stat().st_mtime, footage.stat().st_mtime))
+        if stale:
+            check_fonts(script.styles.values())
+            t0 = time.perf_counter()
+            record = render(script_path, clip["footage"], clip["duration"], mp4, part=clip["part"],
+                            cache_dir=out_dir / "_footage")
+            log(f"rendered {mp4.name} in {time.perf_counter() - t0:.1f} s")
+        else:
+            fps = footage_segment(clip["footage"], clip["part"]).footage.fps
+            n_frames = frame_count(clip["duration"], fps)
+            record = {"video": mp4.name, "fps": float(fps), "frames": n_frames,
+                      "captions": truth(script.events, fps, n_frames)}
+        record["class"] = clip["class"]
+        truth_path.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        done.append({**clip, "video": str(mp4), "truth": str(truth_path)})
+    return done
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", metavar="CLASS", help="only the clips of this class")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    ap.add_argument("--force", action="store_true", help="render every clip again")
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    clips = build(load_manifest(a.only), a.out, a.force)
+    print(f"{len(clips)} clips in {a.out} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

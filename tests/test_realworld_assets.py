@@ -1,0 +1,117 @@
+"""The realworld benchmark's committed scripts, and the libass renderer that burns them
+(``synth/ass.py``): scripts parse, truth leaves scene text out and sits on the frame grid, and a
+short render shows the caption exactly on the frames the truth names."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synth.ass import (
+    Event, LibassUnavailable, Style, ass_time_for_frame, build_script, footage_dir, frame_at_or_after,
+    frame_count, has_subtitles_filter, is_caption, parse_script, plain_text, read_script, render,
+    require_subtitles_filter, truth, write_script,
+)
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "realworld"
+MANIFEST = json.loads((BENCH / "clips.json").read_text(encoding="utf-8"))["clips"]
+
+
+def _on_grid(t: float, fps: Fraction) -> bool:
+    k = round(t * fps)
+    return abs(t - float(k / fps)) < 1e-5
+
+
+@pytest.mark.parametrize("clip", MANIFEST, ids=[c["name"] for c in MANIFEST])
+def test_committed_script(clip):
+    script = read_script(BENCH / clip["script"])
+    fps = Fraction(clip["fps"])
+    n = frame_count(clip["duration"], fps)
+    assert (script.width, script.height) == (clip["width"], clip["height"])
+    assert script.info.get("WrapStyle") == "2"  # line breaks only where the truth has them
+    assert all(e.style in script.styles for e in script.events)
+    caps = truth(script.events, fps, n)  # raises if a boundary is ambiguous on this frame grid
+    assert len(caps) == clip["captions"] == sum(is_caption(e) for e in script.events)
+    scene = {plain_text(e.text) for e in script.events if not is_caption(e)}
+    assert not scene & {c["text"] for c in caps}
+    for c in caps:
+        assert _on_grid(c["start"], fps) and _on_grid(c["end"], fps), c
+        assert 0 <= c["start"] < c["end"] <= clip["duration"] + 1e-6
+        assert "\\" not in c["text"] and c["text"].strip()
+    if clip["class"] == "textrich_nocaption":
+        assert caps == []
+    if clip["class"] == "two_regions":  # concurrent regions never start or end together
+        regions = {}
+        for e in script.events:
+            regions.setdefault(e.style, []).extend([e.start, e.end])
+        (a, b) = regions.values()
+        assert min(abs(x - y) for x in a for y in b) >= 0.5 - 1e-6
+
+
+def test_scene_text_is_marked_and_excluded():
+    scene_events = [(c["name"], e) for c in MANIFEST for e in read_script(BENCH / c["script"]).events
+                    if not is_caption(e)]
+    assert scene_events, "the URL clip should carry a Scene event"
+    assert all(e.style.startswith("Scene") for _, e in scene_events)
+
+
+@pytest.mark.parametrize("fps", [Fraction(24000, 1001), Fraction(25), Fraction(30000, 1001), Fraction(30)])
+def test_ass_times_land_on_the_intended_frame(fps):
+    for k in range(0, 2000):
+        t = ass_time_for_frame(k, fps)
+        assert round(t * 100) == pytest.approx(t * 100, abs=1e-9)  # whole centiseconds
+        assert frame_at_or_after(t, fps) == k
+
+
+def test_script_round_trip():
+    styles = [Style("Default", "DejaVu Sans", 30), Style("Scene", "DejaVu Sans", 14, outline=0, alignment=1)]
+    events = [Event(0.39, 1.59, "two\\Nlines", an=5, pos=(160, 90), fad=(200, 200)),
+              Event(1.59, 1.99, "next"), Event(0.0, 3.0, "www.example.com", "Scene")]
+    script = parse_script(build_script(events, styles, 320, 180))
+    assert script.events == events
+    assert list(script.styles.values()) == styles
+    caps = truth(script.events, Fraction(25), 75)
+    assert caps == [{"start": 0.4, "end": 1.6, "text": "two\nlines"}, {"start": 1.6, "end": 2.0, "text": "next"}]
+    with pytest.raises(ValueError, match="within"):  # 2.00 s is a frame time at 25 fps: either frame
+        truth([Event(1.59, 2.0, "next")], Fraction(25), 75)
+
+
+def test_missing_libass_is_a_clear_error():
+    with pytest.raises(LibassUnavailable, match="subtitles"):
+        require_subtitles_filter("/bin/false")
+
+
+def test_render_burns_caption_on_the_truth_frames(tmp_path):
+    av = pytest.importorskip("av")
+    if not has_subtitles_filter():
+        pytest.skip("ffmpeg has no libass 'subtitles' filter")
+    if not (footage_dir() / "station_signage.mp4").exists():
+        pytest.skip(f"no shared footage in {footage_dir()}")
+    w, h, fps = 320, 180, Fraction(30)
+    styles = [Style("Default", "DejaVu Sans", 28, outline=2, margin_v=10)]
+    events = [Event(ass_time_for_frame(30, fps), ass_time_for_frame(90, fps), "HELLO WORLD")]
+    write_script(tmp_path / "t.ass", events, styles, w, h)
+    record = render(tmp_path / "t.ass", "station_signage.mp4", 5.0, tmp_path / "t.mp4", cache_dir=tmp_path,
+                    size=(w, h))
+    assert record["frames"] == 150
+    assert record["captions"] == [{"start": 1.0, "end": 3.0, "text": "HELLO WORLD"}]
+
+    def frames(path):
+        with av.open(str(path)) as c:
+            return [f.to_ndarray(format="gray").astype(int) for f in c.decode(video=0)]
+
+    out = frames(tmp_path / "t.mp4")
+    bg = frames(next(tmp_path.glob("station_signage_eval_*_pingpong.mp4")))
+    assert len(out) == 150
+
+    def changed(k, rows):  # pixels the caption altered: rendered frame vs its background frame
+        return int((np.abs(out[k][rows] - bg[k][rows]) > 60).sum())
+
+    bottom, top = slice(h - 50, h), slice(0, h // 2)
+    assert changed(29, bottom) < 20 and changed(90, bottom) < 20  # frames just outside [start, end)
+    assert changed(30, bottom) > 300 and changed(60, bottom) > 300 and changed(89, bottom) > 300
+    assert changed(60, top) < 20
