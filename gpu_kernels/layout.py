@@ -190,7 +190,11 @@ def _region(band: list[list[Box]], n_frames: int, aspect: float) -> LayoutSugges
     rights = np.array([b.right for b in sel])
     centers = (lefts + rights) / 2
     margin_x = 2.0 * box_h / max(aspect, 1e-6)  # two text heights, in width fractions
-    if abs(float(np.median(centers)) - 0.5) < 0.06:
+    if aspect < 1.0 or float(np.std(centers)) > 0.1:
+        # Portrait frames are narrow (the whole width costs little), and captions seen left,
+        # centred and right in one band may next time run anywhere across it.
+        anchor, anchor_x, left, right = "center", float(np.median(centers)), 0.0, 1.0
+    elif abs(float(np.median(centers)) - 0.5) < 0.06:
         # Centred captions grow both ways with longer text: keep the crop symmetric and wide.
         half = max(0.5 - float(lefts.min()), float(rights.max()) - 0.5) + margin_x
         half = min(0.5, max(half, 0.3))

@@ -77,6 +77,8 @@ def similar_text(a: str, b: str) -> bool:
 # P(different) at a back-to-back junction from which two similar texts are kept apart: the
 # model saw the caption change there, so a one-character difference is real, not OCR noise.
 CHANGE_SURE = 0.5
+# Spans this short (10 Hz frames) beside a caption with similar text are a fade's steps.
+FADE_STEP_FRAMES = 2
 
 
 def change_at(probs: PairProbs, frame: int) -> float:
@@ -105,7 +107,10 @@ def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> b
         return True
     if not similar_text(p.text, c.text):
         return False
-    # Similar but not equal: OCR noise on one caption, or a true one-character change.
+    # Similar but not equal: OCR noise on one caption, or a true one-character change. A step
+    # of a fade (a 0.1-0.2 s span beside the caption, read with a glyph wrong) is the former.
+    if min(p.end_frame - p.start_frame, c.end_frame - c.start_frame) <= FADE_STEP_FRAMES:
+        return True
     back_to_back = c.start_frame == p.end_frame
     return not (changes and back_to_back and changes.get(c.start_frame, 0.0) >= CHANGE_SURE)
 
@@ -127,7 +132,8 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
             else:
                 keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
             out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,
-                              max(p.confidence, c.confidence), p.frame_count + c.frame_count)
+                              max(p.confidence, c.confidence), p.frame_count + c.frame_count,
+                              p.region_index)
         else:
             out.append(c)
     return out

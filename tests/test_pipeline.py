@@ -149,3 +149,13 @@ def test_merge_joins_a_caption_that_animates_in_and_keeps_the_whole_text():
     assert len(merge_captions([part, other], changes={91: 0.95})) == 2
     later = Caption(120, 130, 12.0, 13.0, "躲了这么久，这下，你跑不掉了", 0.95, 10)
     assert len(merge_captions([part, later])) == 2
+
+
+def test_merge_takes_a_fade_step_into_its_caption_and_keeps_the_region():
+    main = Caption(50, 80, 5.0, 8.0, "你问这个干什么", 0.97, 15, region_index=1)
+    step = Caption(80, 81, 8.0, 8.1, "你间这个干什么", 0.7, 1, region_index=1)
+    (m,) = merge_captions([main, step], changes={80: 0.9})
+    assert (m.start_frame, m.end_frame, m.text, m.region_index) == (50, 81, main.text, 1)
+    # Two full-length captions differing by one glyph, where the model saw a change, stay apart.
+    nxt = Caption(80, 110, 8.0, 11.0, "你间这个干什么", 0.97, 15, region_index=1)
+    assert len(merge_captions([main, nxt], changes={80: 0.9})) == 2

@@ -142,3 +142,15 @@ def test_regions_given_by_hand(ctx, tmp_path):
     result = run_video(keys.video, TENANT, VIDEO, ctx=ctx, regions=["0,0,1,0.3"])
     assert result.crop_source == "given" and len(result.regions) == 1
     assert [c.text.replace(" ", "").lower() for c in result.captions][:2] == ["标题一", "topsigntwo"]
+
+
+def test_portrait_and_wandering_captions_get_the_full_width():
+    boxes = [_line(f, f"竖屏字幕 {f}", 0.55, cx=0.5) for f in range(20)]
+    (r,) = suggest_regions(boxes, 20, 9 / 16)
+    assert (r.crop_left, r.crop_right) == (0.0, 1.0)
+    boxes = [_line(f, f"line {f}", 0.88, cx=(0.25, 0.5, 0.75)[f % 3]) for f in range(30)]
+    (r,) = suggest_regions(boxes, 30, 16 / 9)
+    assert (r.crop_left, r.crop_right) == (0.0, 1.0)
+    boxes = [_line(f, f"line {f}", 0.88) for f in range(30)]  # centred landscape: not widened
+    (r,) = suggest_regions(boxes, 30, 16 / 9)
+    assert r.crop_left > 0.1 and r.crop_right < 0.9
