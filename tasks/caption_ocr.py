@@ -1,11 +1,22 @@
-"""Job 3: generate_caption_ocr — median of a caption's cropped frames, then OCR."""
+"""Job 3: generate_caption_ocr — median of a caption's cropped frames, then OCR.
+
+Only the caption is read. Text the band also shows without any caption, just before and just
+after this one (a URL on a test card, a sign, a channel logo), is the scene's: it is masked out
+of the median before OCR (:func:`gpu_kernels.textmask.suppress_scene_text`).
+"""
 
 from __future__ import annotations
 
+import bisect
+from collections import OrderedDict
 from typing import Iterable, Iterator
 
+import numpy as np
+
 from gpu_kernels.band import Band
+from gpu_kernels.extents.base import EMPTY_EMPTY
 from gpu_kernels.median import median_frame
+from gpu_kernels.textmask import suppress_scene_text
 
 from .chunks import ChunkReader
 from .context import JobContext
@@ -15,6 +26,24 @@ from .ocr import join_lines
 from .types import CaptionOcrResult
 
 MEDIAN_FRAMES = 15  # enough frames for a stable median; more only costs decoding
+
+# The band without captions on each side of a caption: the median of the REFERENCE_FRAMES
+# nearest 10 Hz frames on or beside no caption of the call (one frame of slack around every
+# caption: a boundary one frame off still leaves them caption-free), up to REFERENCE_REACH
+# frames away. A caption inside a run of back-to-back captions is so compared with the band
+# before and after the whole run: characters it shares with its neighbours stay its own.
+REFERENCE_FRAMES = 3
+BOUNDARY_SLACK = 1
+REFERENCE_REACH = 150
+# A call with one range (a job for one caption) knows of no other caption: there a side counts
+# only if the extents model reads its frames as showing none (mean P(empty_empty) of its pairs).
+CAPTION_FREE = 0.5
+# When the near stretches would take (nearly) all the text of a span, they may show the caption
+# itself (extents that missed it there by more than the slack): the text is taken for the
+# scene's only if it is also there about a second further out.
+ERASED = 0.1  # kept fraction of the median's strong edges (its text) at or below which it runs
+FAR_OFFSET = 10  # frames between a near stretch and the far one
+FAR_KEPT = 0.5  # kept fraction against the far stretches above which the text is the caption's
 
 
 def generate_caption_ocr(
@@ -27,14 +56,80 @@ def generate_caption_ocr(
     return next(ocr_captions(chunks_prefix, [(start_frame, end_frame)], ctx=ctx))
 
 
+class _Captions:
+    """The call's captions: which frames are on or within the slack of one."""
+
+    def __init__(self, ranges: list[tuple[int, int]], frame_count: int) -> None:
+        spans = sorted(ranges)
+        self.starts = [s for s, _ in spans]
+        self.reach: list[int] = []  # running max of the ends, spans sorted by start
+        for _, e in spans:
+            self.reach.append(max(e, self.reach[-1]) if self.reach else e)
+        self.frame_count = frame_count
+
+    def busy(self, f: int) -> bool:
+        k = bisect.bisect_right(self.starts, f + BOUNDARY_SLACK)  # spans starting ≤ f + slack
+        return k > 0 and self.reach[k - 1] + BOUNDARY_SLACK > f
+
+    def stretch(self, origin: int, step: int) -> tuple[int, ...]:
+        """The first REFERENCE_FRAMES caption-free frames met going from ``origin`` in
+        direction ``step`` (±1), across short gaps between captions if need be, within reach;
+        () if none."""
+        out: list[int] = []
+        for k in range(REFERENCE_REACH):
+            f = origin + step * k
+            if not 0 <= f < self.frame_count:
+                break
+            if not self.busy(f):
+                out.append(f)
+                if len(out) == REFERENCE_FRAMES:
+                    break
+        return tuple(sorted(out))
+
+
+def _runs(frames: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Sorted frame indices → [start, end) runs of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for f in frames:
+        if runs and runs[-1][1] == f:
+            runs[-1] = (runs[-1][0], f + 1)
+        else:
+            runs.append((f, f + 1))
+    return runs
+
+
+def _caption_free(sides: list[np.ndarray | None], ctx: JobContext) -> list[bool]:
+    """Whether the extents model reads each side's frames as showing no caption."""
+    frames: list[np.ndarray] = []
+    pairs: list[tuple[int, int] | None] = []
+    for side in sides:
+        if side is None:
+            pairs.append(None)
+            continue
+        rgb = [Band(f, "yuv420p").rgb() for f in side]
+        rgb = rgb * 2 if len(rgb) == 1 else rgb  # one frame: the pair of it with itself
+        pairs.append((len(frames), len(frames) + len(rgb) - 1))  # its pairs (k, k+1)
+        frames.extend(rgb)
+    if not frames:
+        return [False] * len(sides)
+    probs = ctx.predictor.predict(np.stack(frames))
+    empty = 0.5 * (probs.forward[:, EMPTY_EMPTY] + probs.backward[:, EMPTY_EMPTY])
+    return [p is not None and float(empty[p[0] : p[1]].mean()) >= CAPTION_FREE for p in pairs]
+
+
 def ocr_captions(
     chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None
 ) -> Iterator[CaptionOcrResult]:
     """OCR many captions of one video with one chunk reader: ranges in time order share
     decoded chunks, so each chunk is read about once for the whole video. Medians go to the
-    engine in batches (a cloud engine montages a batch into a few billed images)."""
+    engine in batches (a cloud engine montages a batch into a few billed images).
+
+    The ranges of one call are the video's captions as far as the call knows: the band without
+    captions, which tells scene text from the caption, is looked for outside all of them."""
     keys, version = parse_chunks_prefix(chunks_prefix)
     ctx = ctx or JobContext.from_env()
+    ranges = list(ranges)
+    alone = len(ranges) == 1  # a job for one caption: nothing known of the captions around it
     batch_size = max(1, getattr(ctx.ocr, "batch_size", 1))
     pending: list[tuple[object, int]] = []
 
@@ -48,12 +143,46 @@ def ocr_captions(
         pending.clear()
 
     with ChunkReader(ctx.storage, keys.cropped_frames(version)) as reader:
+        captions = _Captions(ranges, reader.frame_count)
+        states: OrderedDict[tuple[int, ...], np.ndarray | None] = OrderedDict()  # stretch → median
+
+        def state(stretch: tuple[int, ...]) -> np.ndarray | None:
+            """Median of a stretch's YUV planes (once per stretch: a run of back-to-back
+            captions shares the stretches around it)."""
+            if not stretch:
+                return None
+            if stretch not in states:
+                frames = np.concatenate([reader.frames(a, b, want=b - a, fmt="yuv420p")[1]
+                                         for a, b in _runs(stretch)])
+                if alone and not _caption_free([frames], ctx)[0]:
+                    states[stretch] = None
+                else:
+                    states[stretch] = median_frame(frames, ctx.device, max_frames=REFERENCE_FRAMES)
+                while len(states) > 8:
+                    states.popitem(last=False)
+            return states[stretch]
+
+        def stretches(start: int, end: int, offset: int = 0) -> list[tuple[int, ...]]:
+            before = captions.stretch(start - 1 - offset, -1)
+            after = captions.stretch(end + offset, +1)
+            return [before, after]
+
         for start, end in ranges:
             # The median runs on the chunks' YUV planes (half RGB's bytes, no per-frame
             # conversion); only the one median image becomes RGB for the OCR engine.
             _indices, frames = reader.frames(start, end, want=MEDIAN_FRAMES, fmt="yuv420p")
-            med = Band(median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES), "yuv420p").rgb()
-            pending.append((med, int(min(len(frames), MEDIAN_FRAMES))))
+            med = median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES)
+            near = stretches(start, end)
+            masked = suppress_scene_text(med, [state(s) for s in near])
+            if masked.ink and masked.kept_ink_fraction <= ERASED:
+                far = [state(s) for s in stretches((near[0] or (start,))[0], (near[1] or (end - 1,))[-1] + 1,
+                                                   FAR_OFFSET)]
+                # Most of the text not there further out either: the caption's, seen in the
+                # near frames too. Then only what every stretch shows goes.
+                if any(r is not None for r in far) and suppress_scene_text(med, far).kept_ink_fraction > FAR_KEPT:
+                    masked = suppress_scene_text(med, [state(s) for s in near] + far)
+            rgb = Band(masked.image, "yuv420p").rgb()
+            pending.append((rgb, int(min(len(frames), MEDIAN_FRAMES))))
             if len(pending) >= batch_size:
                 yield from flush()
         if pending:
