@@ -8,6 +8,7 @@ of the median before OCR (:func:`gpu_kernels.textmask.suppress_scene_text`).
 from __future__ import annotations
 
 import bisect
+import logging
 from collections import OrderedDict
 from typing import Iterable, Iterator
 
@@ -20,10 +21,12 @@ from gpu_kernels.textmask import suppress_scene_text
 
 from .chunks import ChunkReader
 from .context import JobContext
-from .errors import Fatal
+from .errors import CorruptData, Fatal, MissingObject
 from .keys import parse_chunks_prefix
 from .ocr import join_lines
 from .types import CaptionOcrResult
+
+log = logging.getLogger(__name__)
 
 MEDIAN_FRAMES = 15  # enough frames for a stable median; more only costs decoding
 
@@ -152,8 +155,15 @@ def ocr_captions(
             if not stretch:
                 return None
             if stretch not in states:
-                frames = np.concatenate([reader.frames(a, b, want=b - a, fmt="yuv420p")[1]
-                                         for a, b in _runs(stretch)])
+                try:
+                    frames = np.concatenate([reader.frames(a, b, want=b - a, fmt="yuv420p")[1]
+                                             for a, b in _runs(stretch)])
+                except (MissingObject, CorruptData) as e:
+                    # A reference only sharpens the reading; a damaged neighbouring chunk must
+                    # not fail a caption whose own frames read (those errors stay typed).
+                    log.warning("no caption-free reference from frames %s: %s", stretch[:1], e)
+                    states[stretch] = None
+                    return None
                 if alone and not _caption_free([frames], ctx)[0]:
                     states[stretch] = None
                 else:
