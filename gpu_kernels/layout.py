@@ -119,6 +119,44 @@ def _flat(band: list[list[Box]]) -> list[Box]:
     return [b for g in band for b in g]
 
 
+def _bare(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _near(a: str, b: str) -> bool:
+    """Two OCR readings of one text (edit distance within 30% of the longer)."""
+    if a == b:
+        return True
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= 0.3 * max(len(a), len(b), 1)
+
+
+def _static(g: list[Box], n_frames: int) -> bool:
+    """One text, give or take OCR noise, in most sampled frames: a sign or a watermark, not
+    captions (a caption changes within seconds; a sign stays, read a little differently in
+    each frame as the camera moves). Used for extra regions only: captions made from one
+    template ("Line 1 of the talk", "Line 3 of the talk") read as near-equal too, and the
+    primary region must never be lost to that."""
+    readings: list[tuple[str, set[int]]] = []
+    for b in g:
+        t = _bare(b.text)
+        if not t:
+            continue
+        for text, frames in readings:
+            if _near(text, t):
+                frames.add(b.frame_index)
+                break
+        else:
+            readings.append((t, {b.frame_index}))
+    top = max((len(f) for _, f in readings), default=0)
+    return top >= 3 and top >= 0.6 * n_frames
+
+
 def _caption_like(g: list[Box], n_frames: int) -> bool:
     """Text that comes and goes or changes, in lines of one height: captions. A logo or
     watermark shows one text nearly always; scene text rarely keeps one line height."""
@@ -126,7 +164,7 @@ def _caption_like(g: list[Box], n_frames: int) -> bool:
     texts = {b.text.strip() for b in g}
     if len(frames) < 2:
         return False
-    if len(texts) == 1 and len(frames) >= 0.8 * n_frames:
+    if _static(g, n_frames):
         return False
     if float(np.median([len(b.text.strip()) for b in g])) < 2:
         return False  # single glyphs: scene texture read as text far more often than captions
