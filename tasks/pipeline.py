@@ -89,15 +89,20 @@ def change_at(probs: PairProbs, frame: int) -> float:
     return float(0.5 * (probs.forward[k, DIFFERENT] + probs.backward[k, BACKWARD_OF[DIFFERENT]]))
 
 
+PART_MIN_CHARS = 4  # letters/digits/CJK characters
+
+
 def _bare(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def _part_of(p: Caption, c: Caption) -> bool:
     """One text is the other's beginning or end, or inside it: a caption that animates in or
-    out a word at a time, or a read cut short at a span's edge. The longer text is the caption."""
+    out a word at a time, or a read cut short at a span's edge. The longer text is the caption.
+    A part under ``PART_MIN_CHARS`` is a caption of its own ("过分" then "太过分": emphasis,
+    not animation)."""
     a, b = sorted((_bare(p.text), _bare(c.text)), key=len)
-    return len(a) >= 2 and a != b and a in b
+    return len(a) >= PART_MIN_CHARS and a != b and a in b
 
 
 def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> bool:

@@ -149,6 +149,9 @@ def test_merge_joins_a_caption_that_animates_in_and_keeps_the_whole_text():
     assert len(merge_captions([part, other], changes={91: 0.95})) == 2
     later = Caption(120, 130, 12.0, 13.0, "躲了这么久，这下，你跑不掉了", 0.95, 10)
     assert len(merge_captions([part, later])) == 2
+    # A short caption followed by an emphatic longer one is two captions.
+    short, emphatic = Caption(313, 318, 31.3, 31.8, "过分", 0.9, 5), Caption(319, 329, 31.9, 32.9, "太过分", 0.9, 10)
+    assert len(merge_captions([short, emphatic])) == 2
 
 
 def test_merge_takes_a_fade_step_into_its_caption_and_keeps_the_region():
