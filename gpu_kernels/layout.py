@@ -123,37 +123,17 @@ def _bare(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def _near(a: str, b: str) -> bool:
-    """Two OCR readings of one text (edit distance within 30% of the longer)."""
-    if a == b:
-        return True
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] <= 0.3 * max(len(a), len(b), 1)
-
-
 def _static(g: list[Box], n_frames: int) -> bool:
-    """One text, give or take OCR noise, in most sampled frames: a sign or a watermark, not
-    captions (a caption changes within seconds; a sign stays, read a little differently in
-    each frame as the camera moves). Used for extra regions only: captions made from one
-    template ("Line 1 of the talk", "Line 3 of the talk") read as near-equal too, and the
-    primary region must never be lost to that."""
-    readings: list[tuple[str, set[int]]] = []
+    """One text, read exactly alike, in most sampled frames: a sign or a watermark, not
+    captions. A sign's clean line reads the same in every frame even as the camera moves (its
+    harder lines vary); captions change within seconds, so no one caption's text fills most
+    samples, however alike captions made from one template read."""
+    frames: dict[str, set[int]] = {}
     for b in g:
         t = _bare(b.text)
-        if not t:
-            continue
-        for text, frames in readings:
-            if _near(text, t):
-                frames.add(b.frame_index)
-                break
-        else:
-            readings.append((t, {b.frame_index}))
-    top = max((len(f) for _, f in readings), default=0)
+        if len(t) >= 2:
+            frames.setdefault(t, set()).add(b.frame_index)
+    top = max((len(f) for f in frames.values()), default=0)
     return top >= 3 and top >= 0.6 * n_frames
 
 
@@ -201,6 +181,11 @@ def suggest_regions(
     if not good:
         return [_default(n_frames)]
     bands = sorted(_bands(good), key=lambda band: _score(_flat(band)), reverse=True)
+    # A sign or watermark is never a caption region; with only those, the default bottom band
+    # (a video whose only text is the scene's).
+    bands = [band for band in bands if not _static(_flat(band), n_frames)]
+    if not bands:
+        return [_default(n_frames)]
     primary, others = bands[0], bands[1:]
     chosen = [primary] + [g for g in others if _caption_like(_flat(g), n_frames)][: max_regions - 1]
     regions = [_region(g, n_frames, aspect) for g in chosen]
