@@ -40,3 +40,59 @@ def test_full_frames_are_read_one_by_one(ocr_engine, bands):
     mixed = ocr_engine.recognize_batch([frame, bands[0]])
     assert join_lines(mixed[0])[0] == "Full frame" and join_lines(mixed[1])[0] == "Hello there"
     assert mixed[0] == ocr_engine.recognize(frame)
+
+
+def _busy_band(text: str, seed: int, size: int = 28, width: int = 1280, height: int = 64) -> np.ndarray:
+    """A short caption (white, black outline, ~30 px tall with it) centred in a band of random
+    bright and dark patches: a two-character line over a busy scene, as in short videos."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from synth.fonts import font_for
+
+    rng = np.random.default_rng(seed)
+    img = np.full((height, width, 3), 120, np.float32)
+    for _ in range(60):
+        x, y = rng.integers(0, width), rng.integers(-10, height)
+        w, h = rng.integers(20, 120), rng.integers(8, 40)
+        img[max(0, y) : y + h, x : x + w] = rng.integers(60, 256, 3)
+    pil = Image.fromarray(img.astype(np.uint8))
+    d = ImageDraw.Draw(pil)
+    font = ImageFont.truetype(font_for(text), size)
+    x0, y0, x1, y1 = d.textbbox((0, 0), text, font=font, stroke_width=2)
+    d.text(((width - (x1 - x0)) / 2 - x0, (height - (y1 - y0)) / 2 - y0), text, font=font,
+           fill=(255, 255, 255), stroke_width=2, stroke_fill=(0, 0, 0))
+    return np.asarray(pil)
+
+
+def test_a_short_small_caption_over_a_busy_band_is_read_in_a_batch(ocr_engine, bands):
+    """A 1280-px band with a 2-character caption ~30 px tall, batched with other bands: the
+    montage's detector pass finds nothing in it, one-by-one reading does, and so must the
+    batch (the band is read again alone)."""
+    short = _busy_band("等等", seed=9)
+    assert join_lines(ocr_engine.recognize(short))[0] == "等等"  # what one-by-one reading finds
+    results = ocr_engine.recognize_batch(bands + [short])
+    assert [join_lines(r)[0] for r in results] == TEXTS + ["等等"]
+    h, w = short.shape[:2]
+    for b in results[-1]:
+        assert 0 <= b.x and b.x + b.width <= w and 0 <= b.y and b.y + b.height <= h
+
+
+def test_only_bands_whose_tile_came_back_empty_are_read_again_alone(ocr_engine, bands, monkeypatch):
+    """The montage's boxes stand where it read something; a tile with no box costs one
+    ``recognize`` of that band (here band 0, made to come back empty, and the band with no
+    caption), and its result is that band's."""
+    montage = ocr_engine._montage
+
+    def losing_band_0(layout, images):
+        return {i: ([] if i == 0 else boxes) for i, boxes in montage(layout, images).items()}
+
+    alone: list[np.ndarray] = []
+    recognize = ocr_engine.recognize
+    monkeypatch.setattr(ocr_engine, "_montage", losing_band_0)
+    monkeypatch.setattr(ocr_engine, "recognize", lambda im: alone.append(im) or recognize(im))
+    before = ocr_engine.reread
+    results = ocr_engine.recognize_batch(bands)
+    assert [id(im) for im in alone] == [id(bands[0]), id(bands[2])]
+    assert ocr_engine.reread - before == 2
+    assert [join_lines(r)[0] for r in results] == TEXTS
+    assert results[0] == recognize(bands[0])
