@@ -123,6 +123,36 @@ def _bare(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def _fixed_texts(g: list[Box], n_frames: int) -> set[str]:
+    """Texts read exactly alike in 60% of the sampled frames or more (see :func:`_static`)."""
+    frames: dict[str, set[int]] = {}
+    for b in g:
+        t = _bare(b.text)
+        if len(t) >= 2:
+            frames.setdefault(t, set()).add(b.frame_index)
+    return {t for t, f in frames.items() if len(f) >= 3 and len(f) >= 0.6 * n_frames}
+
+
+def _without_signs(good: list[Box], n_frames: int) -> list[Box]:
+    """The boxes without signs and watermarks: in every band holding a text read exactly alike
+    in most frames, that text and the lines shown in nearly every frame (the sign's harder
+    lines, read differently each time) go; captions at the sign's height, which come and go,
+    stay and make a band of their own."""
+    fixed = _fixed_texts(good, n_frames)
+    if not fixed or not good:
+        return good
+    out: list[Box] = []
+    for band in _bands(good):
+        if not any(_bare(b.text) in fixed for g in band for b in g):
+            out += _flat(band)
+            continue
+        for g in band:
+            if len({b.frame_index for b in g}) >= 0.9 * n_frames:
+                continue
+            out += [b for b in g if _bare(b.text) not in fixed]
+    return out
+
+
 def _static(g: list[Box], n_frames: int) -> bool:
     """One text, read exactly alike, in most sampled frames: a sign or a watermark, not
     captions. A sign's clean line reads the same in every frame even as the camera moves (its
@@ -177,7 +207,7 @@ def suggest_regions(
     lines of one height is a region too (top captions, signs, mid-frame short-video captions).
     ``aspect`` is width / height. Never empty: with no text, the default bottom band.
     """
-    good = _good(boxes, min_confidence, max_box_height)
+    good = _without_signs(_good(boxes, min_confidence, max_box_height), n_frames)
     if not good:
         return [_default(n_frames)]
     bands = sorted(_bands(good), key=lambda band: _score(_flat(band)), reverse=True)

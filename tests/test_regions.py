@@ -174,3 +174,10 @@ def test_a_sign_read_a_little_differently_each_frame_is_not_a_region():
     # Only scene signs: the default bottom band.
     (r,) = suggest_regions([b for b in boxes if b.top < 0.6], 30, 16 / 9)
     assert r.anchor_type == "default"
+
+
+def test_captions_at_a_signs_height_still_make_a_region():
+    boxes = [_line(f, "下北沢駅", 0.45, h=0.05) for f in range(30)]  # the sign, every frame
+    boxes += [_line(f, WORDS[f // 3 % 12], 0.52) for f in range(30) if f % 4 != 3]  # captions just below
+    (r,) = suggest_regions(boxes, 30, 16 / 9)
+    assert r.anchor_type != "default" and r.crop_top < 0.52 - 0.025 and r.crop_bottom > 0.52 + 0.025
