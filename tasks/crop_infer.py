@@ -251,6 +251,9 @@ def _layout_boxes(storage, keys: VideoKeys) -> list[tuple]:
 
     try:
         with open_db(storage, keys.layout_db) as conn:
+            anchor = conn.execute("SELECT anchor_type FROM layout_config").fetchone()
+            if anchor is None or anchor[0] == "default":
+                return []  # no caption band was found: the text it read is the scene's
             return conn.execute("SELECT frame_index, bbox_left, bbox_top, bbox_right, bbox_bottom, text,"
                                 " confidence FROM boxes").fetchall()
     except (MissingObject, CorruptData, sqlite3.DatabaseError) as e:
