@@ -71,6 +71,7 @@ LONG_S = 4.0  # spans longer than this are checked even when the model was sure
 PROBE_STEP = 5  # 10 Hz frames between probes: 0.5 s
 PROBE_FRAMES = 3  # frames per probe median: a caption on 2 of 3 frames survives the median
 SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one caption
+STABLE_PROBES = 2  # probes in a row that must read one text for it to be a caption
 PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch sizes
 # Gaps (no caption decoded) are probed too where the layout step's OCR read caption text that no
 # span covers: all of a region's gaps once this share of its text sightings was missed (the
@@ -247,6 +248,10 @@ def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.nd
     groups = _groups(_smooth(labels))
     if len(groups) == 1 and groups[0][2]:
         return [ext]  # one caption throughout: untouched
+    # Inside a span the model could not read, a text seen by one probe only is scene text
+    # passing by (camera motion over signs or printed letters reads differently every 0.5 s),
+    # not a caption: captions hold still for 0.5 s and more.
+    groups = [(i, j, has and j - i >= STABLE_PROBES) for i, j, has in groups]
     out = []
     for gi, (i, j, has_text) in enumerate(groups):
         if not has_text:
