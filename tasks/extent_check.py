@@ -243,15 +243,16 @@ def _cut(change: np.ndarray, left: int, right: int) -> int:
 
 
 def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.ndarray,
-           change: np.ndarray, duration: float) -> list[CaptionExtent]:
+           change: np.ndarray, duration: float, stable: int = 1) -> list[CaptionExtent]:
     """The span's captions from its probe readings (see the module docstring)."""
     groups = _groups(_smooth(labels))
     if len(groups) == 1 and groups[0][2]:
         return [ext]  # one caption throughout: untouched
-    # Inside a span the model could not read, a text seen by one probe only is scene text
-    # passing by (camera motion over signs or printed letters reads differently every 0.5 s),
-    # not a caption: captions hold still for 0.5 s and more.
-    groups = [(i, j, has and j - i >= STABLE_PROBES) for i, j, has in groups]
+    # In a span the model hesitated over, a text seen by one probe only is scene text passing
+    # by (camera motion over signs or printed letters reads differently every 0.5 s): there
+    # a caption must hold for ``stable`` probes. A gap is probed only where the layout's OCR
+    # saw caption text the model missed; one probe's reading is kept there (a 0.5-s caption).
+    groups = [(i, j, has and j - i >= stable) for i, j, has in groups]
     out = []
     for gi, (i, j, has_text) in enumerate(groups):
         if not has_text:
@@ -372,7 +373,8 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
                 replaced[id(ext)] = []
                 st.dropped += 1
             continue  # long but sure, and no text read: the caption OCR decides
-        parts = _split(ext, centres, labels, avg, change, duration)
+        parts = _split(ext, centres, labels, avg, change, duration,
+                       1 if id(ext) in gap_ids else STABLE_PROBES)
         replaced[id(ext)] = parts
         if len(parts) > 1:
             st.split += 1
