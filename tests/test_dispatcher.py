@@ -230,8 +230,9 @@ def test_deep_queue_goes_to_modal_standin_that_records_the_call_then_budget_back
         # the day's Modal budget spent: back to Celery, deep queue or not
         d._charge_modal(d.prices.modal_daily_budget_usd)
         decision = d.decide("generate_caption_ocr")
+        # (No figure on the queue's depth here: on a fast box the long extract may be done and
+        # the worker well into the caption jobs by now; the budget decides whatever the depth.)
         assert (decision.backend, decision.reason) == ("celery", "budget_spent"), decision.detail
-        assert decision.state.depth >= 20
 
         logged = d.recent_decisions(3)
         assert [x["reason"] for x in logged[:2]] == ["budget_spent", "no_workers"]

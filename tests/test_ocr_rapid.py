@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tasks.ocr.base import join_lines
+from tasks.ocr.base import OcrBox, join_lines
+from tasks.ocr.rapid import BAND_LINES
 
 from .fixtures_media import _caption_layer, frame_image
 
@@ -42,7 +43,8 @@ def test_full_frames_are_read_one_by_one(ocr_engine, bands):
     assert mixed[0] == ocr_engine.recognize(frame)
 
 
-def _busy_band(text: str, seed: int, size: int = 28, width: int = 1280, height: int = 64) -> np.ndarray:
+def _busy_band(text: str, seed: int, size: int = 28, width: int = 1280,
+               height: int = 64) -> np.ndarray:
     """A short caption (white, black outline, ~30 px tall with it) centred in a band of random
     bright and dark patches: a two-character line over a busy scene, as in short videos."""
     from PIL import Image, ImageDraw, ImageFont
@@ -96,3 +98,33 @@ def test_only_bands_whose_tile_came_back_empty_are_read_again_alone(ocr_engine, 
     assert ocr_engine.reread - before == 2
     assert [join_lines(r)[0] for r in results] == TEXTS
     assert results[0] == recognize(bands[0])
+
+
+def test_a_reread_keeps_only_lines_like_the_captions_of_the_batch(ocr_engine, bands, monkeypatch):
+    """A lone read also finds what the montage rightly passed over (a sign, a URL, texture read
+    as text): of a reread, only confident lines of about the height of the lines the montage
+    read in the batch are kept; with too few of those, the band's height stands for it."""
+    heights = [b.height for boxes in ocr_engine.recognize_batch(bands) for b in boxes]
+    line = float(np.median(heights))
+    fake = {
+        id(bands[0]): [OcrBox("Hello there", 0.99, 400, 40, 480, line),
+                       OcrBox("www.example.com", 0.99, 10, 4, 200, 0.4 * line)],  # too small
+        id(bands[1]): [OcrBox("你好世界", 0.6, 500, 40, 300, line)],  # not sure enough
+        id(bands[3]): [OcrBox("Second line", 0.95, 0, 0, 1280, 140)],  # the band read whole
+    }
+    montage = ocr_engine._montage
+    monkeypatch.setattr(ocr_engine, "recognize", lambda im: fake.get(id(im), []))
+    monkeypatch.setattr(ocr_engine, "_montage", lambda layout, images: {
+        i: ([] if i in (0, 1, 3) else boxes) for i, boxes in montage(layout, images).items()})
+    results = ocr_engine.recognize_batch(bands)
+    assert [b.text for b in results[0]] == ["Hello there"]
+    assert results[1] == [] and results[3] == []
+    assert [join_lines(r)[0] for r in results[4:]] == TEXTS[4:]
+
+    # Nothing read in the batch: a caption line is taken to be the band's height / BAND_LINES.
+    monkeypatch.setattr(ocr_engine, "_montage",
+                        lambda layout, images: {t.index: [] for t in layout.tiles})
+    band_line = bands[0].shape[0] / BAND_LINES
+    fake[id(bands[0])] = [OcrBox("Hello there", 0.99, 400, 30, 480, band_line),
+                          OcrBox("www.example.com", 0.99, 10, 4, 200, 0.4 * band_line)]
+    assert [b.text for b in ocr_engine.recognize_batch(bands)[0]] == ["Hello there"]
