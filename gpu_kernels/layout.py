@@ -133,24 +133,63 @@ def _fixed_texts(g: list[Box], n_frames: int) -> set[str]:
     return {t for t, f in frames.items() if len(f) >= 3 and len(f) >= 0.6 * n_frames}
 
 
-def _without_signs(good: list[Box], n_frames: int) -> list[Box]:
-    """The boxes without signs and watermarks: in every band holding a text read exactly alike
-    in most frames, that text and the lines shown in nearly every frame (the sign's harder
-    lines, read differently each time) go; captions at the sign's height, which come and go,
-    stay and make a band of their own."""
+def _sign_boxes(good: list[Box], n_frames: int) -> list[Box]:
+    """Signs and watermarks: in every band holding a text read exactly alike in most frames,
+    that text and every other piece of the sign (see :func:`_sign_piece`). Captions at the
+    sign's height, even drawn over it, come and go and are not among them."""
     fixed = _fixed_texts(good, n_frames)
     if not fixed or not good:
-        return good
+        return []
     out: list[Box] = []
     for band in _bands(good):
-        if not any(_bare(b.text) in fixed for g in band for b in g):
-            out += _flat(band)
-            continue
-        for g in band:
-            if len({b.frame_index for b in g}) >= 0.9 * n_frames:
-                continue
-            out += [b for b in g if _bare(b.text) not in fixed]
+        flat = _flat(band)
+        if any(_bare(b.text) in fixed for b in flat):
+            out += [b for b in flat if _bare(b.text) in fixed or _sign_piece(b, flat, n_frames)]
     return out
+
+
+def _without_signs(good: list[Box], n_frames: int) -> list[Box]:
+    signs = {id(b) for b in _sign_boxes(good, n_frames)}
+    return [b for b in good if id(b) not in signs]
+
+
+def scene_texts(boxes: Sequence[Box], n_frames: int, min_confidence: float = 0.5,
+                max_box_height: float = 0.2, limit: int = 64) -> list[tuple[str, int]]:
+    """The readings of the scene's fixed text (signs, logos, watermarks), most frames first,
+    with the number of sampled frames each was read in: text that is never a caption's, even
+    where a caption band takes it in."""
+    frames: dict[str, set[int]] = {}
+    for b in _sign_boxes(_good(boxes, min_confidence, max_box_height), n_frames):
+        frames.setdefault(b.text.strip(), set()).add(b.frame_index)
+    return sorted(((t, len(f)) for t, f in frames.items()), key=lambda x: (-x[1], x[0]))[:limit]
+
+
+# A sign's harder lines are read a little differently each frame (OCR text similarity above
+# this), in about the same place (x-overlap over union above SIGN_X_IOU); captions differ
+# from one another in text, however alike in place and size.
+SIGN_TEXT_SIMILARITY = 0.4
+SIGN_X_IOU = 0.5
+
+
+def _sign_piece(b: Box, band: list[Box], n_frames: int) -> bool:
+    """A line that some near-copy of (same place, similar reading) shows in 60% of the sampled
+    frames or more: part of a sign, not a caption (no one caption fills most samples)."""
+    from difflib import SequenceMatcher
+
+    mine = _bare(b.text)
+    if not mine:
+        return True
+    frames = set()
+    for c in band:
+        if c.frame_index in frames:
+            continue
+        inter = min(b.right, c.right) - max(b.left, c.left)
+        union = max(b.right, c.right) - min(b.left, c.left)
+        if union <= 0 or inter / union < SIGN_X_IOU:
+            continue
+        if c is b or SequenceMatcher(None, mine, _bare(c.text)).ratio() >= SIGN_TEXT_SIMILARITY:
+            frames.add(c.frame_index)
+    return len(frames) >= max(3, 0.6 * n_frames)
 
 
 def _static(g: list[Box], n_frames: int) -> bool:

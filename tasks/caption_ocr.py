@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from .context import JobContext
 from .errors import CorruptData, Fatal, MissingObject
 from .keys import parse_chunks_prefix
 from .ocr import join_lines
+from .scene_text import load_scene_texts, without_scene_text
 from .types import CaptionOcrResult
 
 log = logging.getLogger(__name__)
@@ -121,17 +122,22 @@ def _caption_free(sides: list[np.ndarray | None], ctx: JobContext) -> list[bool]
 
 
 def ocr_captions(
-    chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None
+    chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None,
+    scene: Sequence[str] | None = None,
 ) -> Iterator[CaptionOcrResult]:
     """OCR many captions of one video with one chunk reader: ranges in time order share
     decoded chunks, so each chunk is read about once for the whole video. Medians go to the
     engine in batches (a cloud engine montages a batch into a few billed images).
 
     The ranges of one call are the video's captions as far as the call knows: the band without
-    captions, which tells scene text from the caption, is looked for outside all of them."""
+    captions, which tells scene text from the caption, is looked for outside all of them.
+    ``scene``: the layout's scene texts (:mod:`.scene_text`), whose readings never enter a
+    caption's text; None: read from the video's layout.db (none if it has no such table)."""
     keys, version = parse_chunks_prefix(chunks_prefix)
     ctx = ctx or JobContext.from_env()
     ranges = list(ranges)
+    if scene is None:
+        scene = load_scene_texts(ctx.storage, keys.layout_db)
     alone = len(ranges) == 1  # a job for one caption: nothing known of the captions around it
     batch_size = max(1, getattr(ctx.ocr, "batch_size", 1))
     pending: list[tuple[object, int]] = []
@@ -141,7 +147,7 @@ def ocr_captions(
         if len(results) != len(pending):
             raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
         for (_, n), boxes in zip(pending, results):
-            text, confidence = join_lines(boxes)
+            text, confidence = join_lines(without_scene_text(boxes, scene))
             yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4), frame_count=n)
         pending.clear()
 

@@ -34,6 +34,7 @@ from .databases import EXTENTS_SCHEMA, new_db, publish_db
 from .errors import BadInput, CorruptData, InvalidVideo, MissingObject
 from .inputs import video_keys
 from .keys import VideoKeys, manifest_key
+from .scene_text import load_scene_texts
 from .types import CropInferResult, CropRegion
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ def crop_and_infer_caption_frame_extents(
                 raise InvalidVideo(f"no frames decoded from {video_key}")
             ctx.progress("crop+infer", n, n)
             layout_boxes = _layout_boxes(storage, keys) if ctx.check_extents else []
+            scene = load_scene_texts(storage, keys.layout_db) if ctx.check_extents else ()
             for k, run in enumerate(runs):
                 run.extents = caption_extents(path, run.box, run.probs, info.duration, predictor,
                                               run.windows, region_index=k)
@@ -220,7 +222,7 @@ def crop_and_infer_caption_frame_extents(
                     with ChunkReader(storage, run.prefix) as reader:
                         run.extents = check_extents(
                             reader, run.extents, run.probs, ctx.ocr, info.duration, device=ctx.device,
-                            evidence=layout_evidence(layout_boxes, run.region))
+                            evidence=layout_evidence(layout_boxes, run.region), scene=scene)
             _publish_predictions(storage, keys, runs, predictor.model_version,
                                  started, time.monotonic() - t0, n, str(ctx.device), run_id)
             for run in runs:

@@ -81,6 +81,10 @@ CREATE TABLE layout_regions (   -- every caption region found; region 0 is layou
     frames_with_text INTEGER NOT NULL,
     confidence REAL NOT NULL
 );
+CREATE TABLE scene_texts (      -- readings of signs/logos/watermarks: never a caption's text
+    text TEXT PRIMARY KEY,
+    frames INTEGER NOT NULL     -- sampled frames it was read in
+);
 CREATE TABLE preferences (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     layout_approved INTEGER NOT NULL DEFAULT 0

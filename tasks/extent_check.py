@@ -62,6 +62,7 @@ from .chunks import ChunkReader
 from .crop_infer import CaptionExtent, grid_seconds
 from .errors import Fatal
 from .ocr import OcrEngine, join_lines
+from .scene_text import without_scene_text
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,8 @@ def _gap_spans(extents: list[CaptionExtent], evidence: Sequence[int], n_frames: 
 
 def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: PairProbs,
                   ocr: OcrEngine, duration: float, *, device: torch.device | None = None,
-                  stats: CheckStats | None = None, evidence: Sequence[int] = ()) -> list[CaptionExtent]:
+                  stats: CheckStats | None = None, evidence: Sequence[int] = (),
+                  scene: Sequence[str] = ()) -> list[CaptionExtent]:
     """OCR-check the spans of one region's extents the model was unsure of, or that are long;
     return the extents cut where the text changes, trimmed of caption-free stretches, without
     unsure spans that show no text — in time order, non-overlapping. Spans the model was sure
@@ -312,7 +314,8 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
     = frames k, k+1); ``duration`` the video's, in seconds (clamps new end times). ``stats``,
     if given, is filled in. ``evidence``: 10 Hz frames where the layout step's OCR read caption
     text inside this region; gaps holding one that no span covers are probed like unsure spans
-    (:func:`_gap_spans`), so a caption the model did not see at all is still found.
+    (:func:`_gap_spans`), so a caption the model did not see at all is still found. ``scene``:
+    the layout's scene texts (:mod:`.scene_text`); a probe reading only those shows no caption.
     """
     t0 = time.monotonic()
     st = stats if stats is not None else CheckStats()
@@ -337,7 +340,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
         results = ocr.recognize_batch(pending)
         if len(results) != len(pending):
             raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
-        texts.extend(join_lines(boxes)[0] for boxes in results)
+        texts.extend(join_lines(without_scene_text(boxes, scene))[0] for boxes in results)
         st.ocr_seconds += time.monotonic() - t
         st.probes += len(pending)
         pending.clear()

@@ -10,7 +10,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from gpu_kernels.layout import Box, suggest_regions
+from gpu_kernels.layout import Box, scene_texts, suggest_regions
 from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
 
 from .context import JobContext
@@ -167,6 +167,7 @@ def extract_frames_and_ocr(
             [(k, r.crop_left, r.crop_top, r.crop_right, r.crop_bottom, r.anchor_type, r.anchor_position,
               r.vertical_center, r.box_height, r.frames_with_text, r.confidence)
              for k, r in enumerate(regions)])
+        conn.executemany("INSERT INTO scene_texts VALUES (?,?)", scene_texts(layout_boxes, len(frame_rows)))
         conn.execute("INSERT INTO preferences (id, layout_approved) VALUES (1, 0)")
         publish_db(conn, dbpath, storage, keys.layout_db)
 

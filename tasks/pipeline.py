@@ -21,6 +21,7 @@ from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadat
 from .errors import CaptionAccError
 from .extract import extract_frames_and_ocr
 from .keys import VideoKeys
+from .scene_text import load_scene_texts
 from .subtitles import Cue, to_srt, to_vtt
 from .types import CropInferResult, CropRegion, ExtractResult
 
@@ -208,12 +209,13 @@ def run_video(
     t = time.monotonic()
     captions: list[Caption] = []
     meta: dict = {}
+    scene = load_scene_texts(ctx.storage, keys.layout_db)
     for reg in ci.regions or ({"region_index": 0, "cropped_frames_prefix": ci.cropped_frames_prefix},):
         k = reg["region_index"]
         intervals, meta_k, changes = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key, k)
         meta = meta or meta_k
         captions += merge_captions(
-            _read_captions(reg["cropped_frames_prefix"], intervals, k, ctx), changes=changes)
+            _read_captions(reg["cropped_frames_prefix"], intervals, k, ctx, scene), changes=changes)
     timings["caption_ocr"] = time.monotonic() - t
     captions.sort(key=lambda c: (c.start_frame, c.region_index))
     if not captions:
@@ -230,10 +232,11 @@ def run_video(
 
 
 def _read_captions(prefix: str, intervals: list[CaptionExtent], region_index: int,
-                   ctx: JobContext) -> list[Caption]:
+                   ctx: JobContext, scene: tuple[str, ...] | None = None) -> list[Caption]:
     caps = []
     ctx.progress("caption-ocr", 0, len(intervals))
-    results = ocr_captions(prefix, [(iv.start_frame, iv.end_frame) for iv in intervals], ctx=ctx)
+    results = ocr_captions(prefix, [(iv.start_frame, iv.end_frame) for iv in intervals], ctx=ctx,
+                           scene=scene)
     for n, (iv, r) in enumerate(zip(intervals, results), 1):
         caps.append(Caption(iv.start_frame, iv.end_frame, iv.start_time, iv.end_time, r.ocr_text,
                             r.confidence, r.frame_count, region_index))

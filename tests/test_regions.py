@@ -181,3 +181,30 @@ def test_captions_at_a_signs_height_still_make_a_region():
     boxes += [_line(f, WORDS[f // 3 % 12], 0.52) for f in range(30) if f % 4 != 3]  # captions just below
     (r,) = suggest_regions(boxes, 30, 16 / 9)
     assert r.anchor_type != "default" and r.crop_top < 0.52 - 0.025 and r.crop_bottom > 0.52 + 0.025
+
+
+def test_captions_drawn_over_a_sign_keep_a_region_and_the_sign_is_scene_text():
+    """A station sign mid-frame (a clean line read alike, a hard line read differently each
+    time) and centred captions at changing heights drawn right over it: the captions make a
+    region, the sign's readings are the layout's scene texts, and no caption is among them."""
+    from gpu_kernels.layout import scene_texts
+
+    hard = ["小田急線のりば（東口改札）", "小日急瞳のりは（東口改礼）", "小田急静のりば（東口改机）"]
+    caps = ["这场雪大概要下到明天中午", "没想到这么晚了还有这么多人", "我们得在天黑之前赶回营地",
+            "你觉得这个颜色适合我吗", "这道菜的味道跟我奶奶做的一样"]
+    boxes = []
+    for f in range(30):
+        k = f // 6
+        on = f % 6 < 4  # each caption shows in 4 of its 6 sampled frames
+        cy = (0.42, 0.58, 0.50, 0.55, 0.44)[k]
+        if on:
+            boxes.append(_line(f, caps[k], cy, h=0.07))  # wider than the sign, centred over it
+        if not on or abs(cy - 0.45) > 0.06:  # a caption over the sign's line hides it
+            boxes.append(_line(f, "下北沢駅", 0.45, h=0.07, cx=0.49))
+        boxes.append(_line(f, hard[f % 3], 0.58 if not on or k != 1 else 0.62, h=0.05, cx=0.45))
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert regions[0].anchor_type != "default"
+    assert regions[0].crop_top < 0.42 - 0.035 and regions[0].crop_bottom > 0.58 + 0.035
+    found = [t for t, _ in scene_texts(boxes, 30)]
+    assert "下北沢駅" in found and set(hard) <= set(found)
+    assert not set(caps) & set(found)

@@ -27,12 +27,15 @@ DEFAULT_OUT = ROOT / "build" / "realworld"
 
 
 def load_manifest(only: str | None = None) -> list[dict]:
+    """Every clip, or those named in ``only``: comma-separated classes and/or clip names."""
     clips = json.loads((HERE / "clips.json").read_text(encoding="utf-8"))["clips"]
     if only:
-        classes = {c["class"] for c in clips}
-        if only not in classes:
-            raise SystemExit(f"unknown class {only!r}; classes: {', '.join(sorted(classes))}")
-        clips = [c for c in clips if c["class"] == only]
+        wanted = {w.strip() for w in only.split(",") if w.strip()}
+        known = {c["class"] for c in clips} | {c["name"] for c in clips}
+        if wanted - known:
+            raise SystemExit(f"unknown class or clip {sorted(wanted - known)}; classes: "
+                             f"{', '.join(sorted({c['class'] for c in clips}))}")
+        clips = [c for c in clips if c["class"] in wanted or c["name"] in wanted]
     return clips
 
 

@@ -122,7 +122,7 @@ def git_commit() -> tuple[str, bool]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", metavar="CLASS", help="only the clips of this class")
+    ap.add_argument("--only", metavar="CLASS[,CLIP...]", help="only these classes and/or clips (comma-separated)")
     ap.add_argument("--out", type=Path, help="product outputs and predictions "
                     "(default build/realworld-runs/<timestamp>)")
     ap.add_argument("--build-dir", type=Path, default=BUILD_DIR, help=f"rendered clips (default {BUILD_DIR})")

@@ -1,0 +1,24 @@
+"""The layout's scene texts (signs, logos) never enter a caption's text, and a span showing only
+them is no caption."""
+
+from tasks.ocr.base import OcrBox
+from tasks.scene_text import is_scene_text, without_scene_text
+
+SCENE = ("shimokitazawastation", "下北沢駅", "小田急線のりば東口改札")
+
+
+def test_readings_of_a_sign_are_scene_text_and_captions_naming_it_are_not():
+    assert is_scene_text("Shimo-Kitazawa Statio", SCENE)  # a reading cut short
+    assert is_scene_text("北沢駅", SCENE)  # part of the sign
+    assert is_scene_text("小日急瞳のりは（東口改礼）", SCENE)  # the hard line, read otherwise
+    assert not is_scene_text("下北沢駅に着いたよ", SCENE)  # a caption that names the station
+    assert not is_scene_text("Station", SCENE)  # a word of it, alone
+    assert not is_scene_text("这场雪大概要下到明天中午", SCENE)
+    assert not is_scene_text("下北沢駅", ())
+
+
+def test_boxes_reading_like_the_sign_are_dropped_and_the_caption_kept():
+    boxes = [OcrBox("下北沢駅", 0.99, 500, 10, 120, 40), OcrBox("没想到这么晚了", 0.99, 400, 60, 420, 44),
+             OcrBox("Shimo-Kitazawa Station", 0.98, 480, 110, 240, 30)]
+    assert [b.text for b in without_scene_text(boxes, SCENE)] == ["没想到这么晚了"]
+    assert without_scene_text(boxes, ()) == boxes
