@@ -38,9 +38,11 @@ bench: install system-deps
 # weights every run on the same machine and torch build). It does not overwrite the committed
 # model: score build/extents_v1.pt with benchmarks/extents_bench.py --weights, then copy it and
 # build/METRICS.* over gpu_kernels/weights/ and training/ (see training/EXPERIMENTS.md).
+# --libass-share 0: the v7 recipe (the committed weights, byte for byte); the default share adds
+# libass captions over ../shared/footage (training/libass_seqs.py), not yet scored.
 train: install
 	@bash .ci/system-deps.sh
-	$(PY) -m training.train --out build/extents_v1.pt --metrics build/METRICS
+	$(PY) -m training.train --out build/extents_v1.pt --metrics build/METRICS --libass-share 0
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

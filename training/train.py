@@ -9,6 +9,8 @@ checkpoint kept is the late one that decodes whole validation clips best (``sele
 Writes the checkpoint, ``<metrics>.json`` and ``<metrics>.md`` (per-class precision/recall and
 confusion matrices on a validation set drawn like the training data and on a held-aside set with
 fonts and footage training never sees, beside the classical detector on the same pairs).
+A share of the training sequences (``--libass-share``) has libass captions over the first
+halves of ../shared/footage (``libass_seqs.py``; clips cached in build/libass_cache).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from gpu_kernels.extents.base import BACKWARD_OF, CLASSES
 from gpu_kernels.extents.learned import ExtentsNet, ExtentsNetConfig, resize_frames, save_checkpoint, to_input
 
 from . import metrics
+from .libass_seqs import SEQS_PER_BLOCK, block_of, block_sequences
 from .pool import render_map
 from .select import describe, evaluate, make_selection_clips
 from .sequences import make_sequence, pair_label, pair_labels
@@ -52,9 +55,13 @@ SELECT_CLIPS = 16  # 20-s clips (~110 captions) that pick the checkpoint, see se
 SELECT_FROM = 0.6  # checkpoints scored from this fraction of the steps on ...
 SELECT_EVERY = 400  # ... every this many steps, and the last one
 EMA_DECAY = 0.998  # scored and kept: an average of the last ~500 steps' weights, less noisy
+# Share of the training sequences (not validation, held-aside or selection: their figures stay
+# comparable) whose captions libass draws over the first halves of ../shared/footage
+# (libass_seqs.py); 0 is the v7 recipe exactly.
+LIBASS_SHARE = 0.25
 
 # Seed ranges keep the sets disjoint whatever their sizes.
-TRAIN_BASE, VAL_BASE, SELECT_BASE, HELDOUT_BASE = 0, 50_000_000, 70_000_000, 90_000_000
+TRAIN_BASE, LIBASS_BASE, VAL_BASE, SELECT_BASE, HELDOUT_BASE = 0, 30_000_000, 50_000_000, 70_000_000, 90_000_000
 
 
 def _render(job: tuple[int, str, int, int, int, bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -81,6 +88,27 @@ def build_set(split: str, base: int, count: int, cfg: ExtentsNetConfig, workers:
     if classical:
         result["classical"] = np.concatenate([o[2] for o in out])  # (S·(T-1),)
     return result
+
+
+def _render_libass(job: tuple[int, str, int, int, int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The first ``take`` sequences of one libass block → [(model-size frames, caption ids)]."""
+    seed, footage, take, height, width = job
+    out = []
+    for seq in block_sequences(seed, footage):
+        out.append((resize_frames(seq.frames, height, width).permute(0, 2, 3, 1).contiguous().numpy(), seq.ids))
+        if len(out) == take:
+            break
+    return out
+
+
+def add_libass(data: dict, base: int, count: int, cfg: ExtentsNetConfig, workers: int) -> dict:
+    """``data`` with ``count`` libass sequences appended (whole blocks, one job each)."""
+    blocks = -(-count // SEQS_PER_BLOCK)
+    jobs = [(*block_of(b, base), min(SEQS_PER_BLOCK, count - b * SEQS_PER_BLOCK), cfg.height, cfg.width)
+            for b in range(blocks)]
+    out = [s for block in render_map(_render_libass, jobs, workers) for s in block]
+    return {"frames": np.concatenate([data["frames"], *(o[0] for o in out)]),
+            "ids": np.concatenate([data["ids"], np.stack([o[1] for o in out])])}
 
 
 def pair_index(ids: np.ndarray, max_gap: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -158,10 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heldout-seqs", type=int, default=HELDOUT_SEQS)
     ap.add_argument("--select-clips", type=int, default=SELECT_CLIPS,
                     help="whole clips scoring late checkpoints; 0 keeps the last one")
+    ap.add_argument("--libass-share", type=float, default=LIBASS_SHARE,
+                    help="share of training sequences with libass captions over real footage; 0 = the v7 recipe")
     ap.add_argument("--lr", type=float, default=LR)
     ap.add_argument("--workers", type=int, default=WORKERS)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    if not 0 <= args.libass_share <= 1:
+        ap.error("--libass-share must lie in [0, 1]")
 
     # setup
     t0 = time.time()
@@ -172,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     base = args.seed * 100_000_000 % 1_000_000_000  # a new seed draws new sequences
 
     # data
-    train = build_set("train", base + TRAIN_BASE, args.train_seqs, cfg, args.workers)
+    n_libass = int(round(args.libass_share * args.train_seqs))
+    train = build_set("train", base + TRAIN_BASE, args.train_seqs - n_libass, cfg, args.workers)
+    t_libass = time.time()
+    if n_libass:
+        train = add_libass(train, base + LIBASS_BASE, n_libass, cfg, args.workers)
+    t_libass = time.time() - t_libass
     val = build_set("train", base + VAL_BASE, args.val_seqs, cfg, args.workers)
     held = build_set("heldout", base + HELDOUT_BASE, args.heldout_seqs, cfg, args.workers, classical=True)
     select = make_selection_clips(base + SELECT_BASE, args.select_clips, args.workers)
@@ -188,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     for arr in (train["frames"], train["ids"], val["frames"], held["frames"], *(c.frames for c in select)):
         digest.update(np.ascontiguousarray(arr).tobytes())
     data_sha = digest.hexdigest()[:16]
-    print(f"data: {len(train['frames'])} train frames, {len(y)} pairs {freq.astype(int).tolist()}, "
-          f"{t_data:.0f} s, sha256 {data_sha}", flush=True)
+    print(f"data: {len(train['frames'])} train frames ({n_libass} libass sequences, {t_libass:.0f} s), "
+          f"{len(y)} pairs {freq.astype(int).tolist()}, {t_data:.0f} s, sha256 {data_sha}", flush=True)
 
     # model
     model = ExtentsNet(cfg).to(memory_format=torch.channels_last)
@@ -253,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     # evaluation: consecutive pairs only, read both ways, as production reads them
     report = {"seed": args.seed, "steps": args.steps, "data_sha256": data_sha,
               "kept_step": best[1] if best else args.steps, "selection": selection,
+              "libass_share": args.libass_share, "libass_seqs": n_libass, "libass_seconds": round(t_libass),
               "ema_decay": EMA_DECAY, "batch_pairs": BATCH, "batch_seqs": SEQS_PER_STEP, "train_pairs": int(len(y)),
               "data_seconds": round(t_data), "train_seconds": round(t_train),
               "params": sum(q.numel() for q in model.parameters()),
@@ -260,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     md = [f"# Caption-extents model metrics\n", f"`python -m training.train --out {args.out} --seed {args.seed}` "
           f"— {report['params']} parameters, {args.steps} steps × ({SEQS_PER_STEP} sequences + {BATCH} pairs), data {t_data:.0f} s, "
           f"training {t_train:.0f} s on {args.threads} CPU threads (torch {torch.__version__}); "
-          f"data sha256 {data_sha}.\n",
+          f"data sha256 {data_sha}; {n_libass} of {args.train_seqs} training sequences libass over real footage "
+          f"(`--libass-share {args.libass_share}`).\n",
           "Pairs are consecutive 10 Hz frames of synthetic sequences; `fwd` is the forward reading "
           "alone, `fwd+bwd` averages it with the backward reading mapped to forward labels.\n"]
     for name, data in (("validation (training fonts/footage, unseen seeds)", val),
