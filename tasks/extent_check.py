@@ -73,6 +73,7 @@ PROBE_STEP = 5  # 10 Hz frames between probes: 0.5 s
 PROBE_FRAMES = 3  # frames per probe median: a caption on 2 of 3 frames survives the median
 SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one caption
 STABLE_PROBES = 2  # probes in a row that must read one text for it to be a caption
+CUT_SAME_TEXT = 0.3  # a single frame read near a cut shows the caption within this distance
 PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch sizes
 # Gaps (no caption decoded) are probed too where the layout step's OCR read caption text that no
 # span covers: all of a region's gaps once this share of its text sightings was missed (the
@@ -244,9 +245,12 @@ def _cut(change: np.ndarray, left: int, right: int) -> int:
 
 
 def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.ndarray,
-           change: np.ndarray, duration: float, stable: int = 1) -> list[CaptionExtent]:
-    """The span's captions from its probe readings (see the module docstring)."""
-    groups = _groups(_smooth(labels))
+           change: np.ndarray, duration: float, stable: int = 1,
+           cuts: list | None = None) -> list[CaptionExtent]:
+    """The span's captions from its probe readings (see the module docstring). ``cuts``, if
+    given, gets one :class:`_Cut` per boundary placed between two probes."""
+    labels = _smooth(labels)
+    groups = _groups(labels)
     if len(groups) == 1 and groups[0][2]:
         return [ext]  # one caption throughout: untouched
     # In a span the model hesitated over, a text seen by one probe only is scene text passing
@@ -262,6 +266,11 @@ def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.nd
         end = ext.end_frame if gi == len(groups) - 1 else _cut(change, centres[j - 1], centres[j])
         if end <= start:
             continue
+        if cuts is not None:
+            if gi:
+                cuts.append(_Cut(len(out), "start", centres[i - 1], centres[i], labels[i]))
+            if gi < len(groups) - 1:
+                cuts.append(_Cut(len(out), "end", centres[j - 1], centres[j], labels[j - 1]))
         gs, ge = grid_seconds(start, end, duration)
         keep_s, keep_e = start == ext.start_frame, end == ext.end_frame
         a = ext.start_time if keep_s else gs
@@ -271,6 +280,65 @@ def _split(ext: CaptionExtent, centres: list[int], labels: list[str], avg: np.nd
             score=ext.score if keep_s and keep_e else _span_score(avg, start, end),
             refined=ext.refined and keep_s and keep_e))
     return out
+
+
+# --- placing a cut by OCR --------------------------------------------------------------------
+
+
+@dataclass
+class _Cut:
+    """A boundary of part ``part`` of a span, between probe centres ``lo`` and ``hi``, where
+    the caption reading ``text`` starts (shown at ``hi``, not at ``lo``) or ends (shown at
+    ``lo``, not at ``hi``)."""
+
+    part: int
+    side: str  # "start" | "end"
+    lo: int
+    hi: int
+    text: str
+
+    def frame(self) -> int:
+        """The first frame of the part (start) or the first after it (end): ``hi``."""
+        return self.hi
+
+
+def _moved(parts: list[CaptionExtent], cuts: list[_Cut], avg: np.ndarray, duration: float
+           ) -> list[CaptionExtent]:
+    """The parts with their cuts where the search put them (grid times)."""
+    parts = list(parts)
+    for c in cuts:
+        p = parts[c.part]
+        start, end = (c.frame(), p.end_frame) if c.side == "start" else (p.start_frame, c.frame())
+        if end <= start:
+            continue
+        gs, ge = grid_seconds(start, end, duration)
+        parts[c.part] = replace(p, start_frame=start, end_frame=end,
+                                start_time=gs if c.side == "start" else p.start_time,
+                                end_time=ge if c.side == "end" else p.end_time,
+                                score=_span_score(avg, start, end), refined=False)
+    return parts
+
+
+def _search_cuts(reader: ChunkReader, ocr_read, cuts: list[_Cut], device) -> None:
+    """Narrow every cut to one 10 Hz frame by bisection, reading single frames (all cuts'
+    frames of one step in one batch): the model's change probability places a cut only where
+    the model saw the change, and on a caption it was blind to (the gaps) that is nowhere.
+    About log2(PROBE_STEP) = 3 reads per cut."""
+    while True:
+        todo = [c for c in cuts if c.hi - c.lo > 1]
+        if not todo:
+            return
+        mids = [(c.lo + c.hi) // 2 for c in todo]
+        images = []
+        for m in mids:
+            _, frames = reader.frames(m, m + 1, want=1, fmt="yuv420p")
+            images.append(Band(median_frame(frames, device, max_frames=1), "yuv420p").rgb())
+        for c, m, t in zip(todo, mids, ocr_read(images)):
+            shown = bool(t) and text_distance(normalise(t), c.text) <= CUT_SAME_TEXT
+            if shown == (c.side == "start"):
+                c.hi = m
+            else:
+                c.lo = m
 
 
 # --- the check -------------------------------------------------------------------------------
@@ -335,14 +403,17 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
     # of its own batch sizes: full montages, and memory bounded on a long unsure video.
     flush_at = PROBE_BATCHES * max(1, getattr(ocr, "batch_size", 1))
 
-    def flush() -> None:
+    def read(images: list[np.ndarray]) -> list[str]:
         t = time.monotonic()
-        results = ocr.recognize_batch(pending)
-        if len(results) != len(pending):
-            raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
-        texts.extend(join_lines(without_scene_text(boxes, scene))[0] for boxes in results)
+        results = ocr.recognize_batch(images)
+        if len(results) != len(images):
+            raise Fatal(f"OCR engine returned {len(results)} results for {len(images)} images")
         st.ocr_seconds += time.monotonic() - t
-        st.probes += len(pending)
+        st.probes += len(images)
+        return [join_lines(without_scene_text(boxes, scene))[0] for boxes in results]
+
+    def flush() -> None:
+        texts.extend(read(pending))
         pending.clear()
 
     for ext in extents:
@@ -365,6 +436,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
     if pending:
         flush()
     replaced: dict[int, list[CaptionExtent]] = {}
+    searches: list[tuple[int, list[_Cut]]] = []
     k = 0
     for ext, unsure, centres in plan:
         raw = texts[k : k + len(centres)]
@@ -376,13 +448,19 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
                 replaced[id(ext)] = []
                 st.dropped += 1
             continue  # long but sure, and no text read: the caption OCR decides
+        cuts: list[_Cut] = []
         parts = _split(ext, centres, labels, avg, change, duration,
-                       1 if id(ext) in gap_ids else STABLE_PROBES)
+                       1 if id(ext) in gap_ids else STABLE_PROBES, cuts)
+        if cuts:
+            searches.append((id(ext), cuts))
         replaced[id(ext)] = parts
         if len(parts) > 1:
             st.split += 1
         elif parts and parts[0] is not ext:
             st.trimmed += 1
+    _search_cuts(reader, read, [c for _, cuts in searches for c in cuts], device)
+    for key, cuts in searches:
+        replaced[key] = _moved(replaced[key], cuts, avg, duration)
     out: list[CaptionExtent] = []
     for ext in extents:
         for part in replaced.get(id(ext), [ext]):
