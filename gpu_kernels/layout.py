@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -257,13 +257,27 @@ def suggest_regions(
         return [_default(n_frames)]
     primary, others = bands[0], bands[1:]
     chosen = [primary] + [g for g in others if _caption_like(_flat(g), n_frames)][: max_regions - 1]
-    regions = [_region(g, n_frames, aspect) for g in chosen]
-    # Regions never overlap: a band that reaches into one already chosen is dropped (its lines
-    # are read there, or were a stray line above or below it).
+    # Regions never overlap. A band whose lines lie inside one already chosen is dropped (they
+    # are read there); one that only reaches into another with its margin (captions placed a
+    # little lower for one shot) stays, both margins cut at the middle of the gap between them.
     out: list[LayoutSuggestion] = []
-    for r in regions:
-        if all(r.crop_bottom <= o.crop_top or r.crop_top >= o.crop_bottom for o in out):
-            out.append(r)
+    text: list[tuple[float, float]] = []
+    for band in chosen:
+        r = _region(band, n_frames, aspect)
+        top, bottom = min(_extent(g)[0] for g in band), max(_extent(g)[1] for g in band)
+        if any(top < ob and bottom > ot for ot, ob in text):
+            continue
+        for k, (o, (ot, ob)) in enumerate(zip(out, text)):
+            if r.crop_bottom <= o.crop_top or r.crop_top >= o.crop_bottom:
+                continue
+            if ob <= top:  # o above r
+                mid = round((ob + top) / 2, 4)
+                out[k], r = replace(o, crop_bottom=min(o.crop_bottom, mid)), replace(r, crop_top=max(r.crop_top, mid))
+            else:
+                mid = round((bottom + ot) / 2, 4)
+                out[k], r = replace(o, crop_top=max(o.crop_top, mid)), replace(r, crop_bottom=min(r.crop_bottom, mid))
+        out.append(r)
+        text.append((top, bottom))
     return out
 
 

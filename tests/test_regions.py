@@ -208,3 +208,17 @@ def test_captions_drawn_over_a_sign_keep_a_region_and_the_sign_is_scene_text():
     found = [t for t, _ in scene_texts(boxes, 30)]
     assert "下北沢駅" in found and set(hard) <= set(found)
     assert not set(caps) & set(found)
+
+
+def test_a_caption_placed_just_below_the_others_gets_a_region_of_its_own():
+    """Mid-frame captions at 0.40-0.52 of the height, one placed lower for one shot (0.60): its
+    band's margin reaches into theirs, but its lines do not, so it is a region too, and the two
+    crops meet at the middle of the gap between their lines instead of overlapping."""
+    boxes = [_line(f, WORDS[f // 3 % 12], (0.42, 0.45, 0.49)[f // 6 % 3], h=0.065)
+             for f in range(30) if not 12 <= f < 16]
+    boxes += [_line(f, "You look like you haven't slept", 0.5975, h=0.069) for f in (12, 14)]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 2
+    upper, lower = sorted(regions, key=lambda r: r.crop_top)
+    assert upper.crop_top < 0.42 - 0.0325 and lower.crop_bottom > 0.5975 + 0.0345
+    assert upper.crop_bottom <= lower.crop_top < 0.5975 - 0.0345
