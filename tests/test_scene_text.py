@@ -22,3 +22,23 @@ def test_boxes_reading_like_the_sign_are_dropped_and_the_caption_kept():
              OcrBox("Shimo-Kitazawa Station", 0.98, 480, 110, 240, 30)]
     assert [b.text for b in without_scene_text(boxes, SCENE)] == ["没想到这么晚了"]
     assert without_scene_text(boxes, ()) == boxes
+
+
+def test_scene_texts_load_from_layout_db_and_absence_is_no_scene_text(tmp_path):
+    """A layout.db of today's schema gives its scene texts (bare); no layout.db, or one written
+    before the table existed, gives none instead of failing the caption job."""
+    import sqlite3
+
+    from tasks.databases import LAYOUT_SCHEMA, new_db, publish_db
+    from tasks.scene_text import load_scene_texts
+    from tasks.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path / "bucket")
+    assert load_scene_texts(storage, "t/videos/v/layout.db.gz") == ()
+    with new_db(LAYOUT_SCHEMA) as (conn, path):
+        conn.executemany("INSERT INTO scene_texts VALUES (?,?)", [("Shimo-Kitazawa Station", 24), ("下北沢駅", 19)])
+        publish_db(conn, path, storage, "t/videos/v/layout.db.gz")
+    assert load_scene_texts(storage, "t/videos/v/layout.db.gz") == ("shimokitazawastation", "下北沢駅")
+    with new_db(LAYOUT_SCHEMA.replace("CREATE TABLE scene_texts", "CREATE TABLE old_scene_texts")) as (conn, path):
+        publish_db(conn, path, storage, "t/videos/w/layout.db.gz")
+    assert load_scene_texts(storage, "t/videos/w/layout.db.gz") == ()
