@@ -27,8 +27,6 @@ def test_boxes_reading_like_the_sign_are_dropped_and_the_caption_kept():
 def test_scene_texts_load_from_layout_db_and_absence_is_no_scene_text(tmp_path):
     """A layout.db of today's schema gives its scene texts (bare); no layout.db, or one written
     before the table existed, gives none instead of failing the caption job."""
-    import sqlite3
-
     from tasks.databases import LAYOUT_SCHEMA, new_db, publish_db
     from tasks.scene_text import load_scene_texts
     from tasks.storage import LocalStorage
