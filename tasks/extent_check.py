@@ -74,6 +74,9 @@ PROBE_FRAMES = 3  # frames per probe median: a caption on 2 of 3 frames survives
 SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one caption
 STABLE_PROBES = 2  # probes in a row that must read one text for it to be a caption
 CUT_SAME_TEXT = 0.3  # a single frame read near a cut shows the caption within this distance
+PART_READ, PART_MIN = 0.8, 0.5  # see _same
+RECURRING_PROBES = 4  # a line read by this many probes of a region ...
+RECURRING_CONTEXTS = 3  # ... beside this many different other readings is the scene's
 PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch sizes
 # Gaps (no caption decoded) are probed too where the layout step's OCR read caption text that no
 # span covers: all of a region's gaps once this share of its text sightings was missed (the
@@ -173,11 +176,41 @@ def text_distance(a: str, b: str) -> float:
     return prev[-1] / max(len(a), len(b))
 
 
-def _same(a: str, b: str) -> bool:
-    """Two probe readings of one caption (both empty, or similar texts)."""
+def _same(a: str, b: str, distance: float = SAME_TEXT) -> bool:
+    """Two probe readings of one caption (both empty, or similar texts), or one of them read
+    in part (a word lost to the background at a fade or a bright patch: ``PART_READ`` of its
+    letters are the other's, in order, and it has at least ``PART_MIN`` of the other's length)."""
     if not a or not b:
         return a == b
-    return text_distance(a, b) <= SAME_TEXT
+    if text_distance(a, b) <= distance:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) < 4 or len(short) < PART_MIN * len(long_):
+        return False
+    from difflib import SequenceMatcher
+
+    matched = sum(m.size for m in SequenceMatcher(None, short, long_, autojunk=False).get_matching_blocks())
+    return matched >= PART_READ * len(short)
+
+
+def _recurring_lines(texts: Sequence[str]) -> set[str]:
+    """Lines of the probe readings that are the scene's: read in ``RECURRING_PROBES`` probes or
+    more, beside ``RECURRING_CONTEXTS`` different other readings or more (alone, and next to
+    several captions: a letter block or a logo in the band read as a glyph or a word). A
+    caption's line comes with its own other lines only (and alone where those were missed)."""
+    seen: dict[str, set[str]] = {}
+    for t in texts:
+        lines = [normalise(x) for x in t.splitlines()]
+        for k, line in enumerate(lines):
+            if line:
+                seen.setdefault(line, set()).add("".join(lines[:k] + lines[k + 1 :]))
+    count = {line: sum(line in [normalise(x) for x in t.splitlines()] for t in texts) for line in seen}
+    return {line for line, ctx in seen.items()
+            if len(ctx) >= RECURRING_CONTEXTS and count[line] >= RECURRING_PROBES}
+
+
+def _without_lines(text: str, drop: set[str]) -> str:
+    return "".join(x for x in (normalise(line) for line in text.splitlines()) if x not in drop)
 
 
 # --- probes ----------------------------------------------------------------------------------
@@ -319,7 +352,7 @@ def _moved(parts: list[CaptionExtent], cuts: list[_Cut], avg: np.ndarray, durati
     return parts
 
 
-def _search_cuts(reader: ChunkReader, ocr_read, cuts: list[_Cut], device) -> None:
+def _search_cuts(reader: ChunkReader, ocr_read, cuts: list[_Cut], device, drop: set[str]) -> None:
     """Narrow every cut to one 10 Hz frame by bisection, reading single frames (all cuts'
     frames of one step in one batch): the model's change probability places a cut only where
     the model saw the change, and on a caption it was blind to (the gaps) that is nowhere.
@@ -334,7 +367,8 @@ def _search_cuts(reader: ChunkReader, ocr_read, cuts: list[_Cut], device) -> Non
             _, frames = reader.frames(m, m + 1, want=1, fmt="yuv420p")
             images.append(Band(median_frame(frames, device, max_frames=1), "yuv420p").rgb())
         for c, m, t in zip(todo, mids, ocr_read(images)):
-            shown = bool(t) and text_distance(normalise(t), c.text) <= CUT_SAME_TEXT
+            t = _without_lines(t, drop)
+            shown = bool(t) and _same(t, c.text, CUT_SAME_TEXT)
             if shown == (c.side == "start"):
                 c.hi = m
             else:
@@ -435,6 +469,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
                 flush()
     if pending:
         flush()
+    recurring = _recurring_lines(texts)
     replaced: dict[int, list[CaptionExtent]] = {}
     searches: list[tuple[int, list[_Cut]]] = []
     k = 0
@@ -442,7 +477,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
         raw = texts[k : k + len(centres)]
         k += len(centres)
         st.texts.append((ext.start_frame, list(zip(centres, raw))))
-        labels = [normalise(t) for t in raw]
+        labels = [_without_lines(t, recurring) for t in raw]
         if not any(labels):
             if unsure:
                 replaced[id(ext)] = []
@@ -458,7 +493,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
             st.split += 1
         elif parts and parts[0] is not ext:
             st.trimmed += 1
-    _search_cuts(reader, read, [c for _, cuts in searches for c in cuts], device)
+    _search_cuts(reader, read, [c for _, cuts in searches for c in cuts], device, recurring)
     for key, cuts in searches:
         replaced[key] = _moved(replaced[key], cuts, avg, duration)
     out: list[CaptionExtent] = []

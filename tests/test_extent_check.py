@@ -315,3 +315,15 @@ def test_layout_evidence_keeps_region_and_drops_static_text():
     boxes += [(35, 0.3, 0.1, 0.7, 0.15, "top text", 0.99)]  # outside the region
     boxes += [(55, 0.3, 0.85, 0.7, 0.92, "faint", 0.4)]  # too unsure
     assert layout_evidence(boxes, region) == list(range(0, 100, 10))
+
+
+def test_a_glyph_read_beside_several_captions_is_the_scenes():
+    """A letter block in the band read as a glyph alone and beside every caption is scene text:
+    dropped from the readings; a caption's own two lines are not."""
+    from tasks.extent_check import _recurring_lines, _without_lines
+
+    texts = ["冈", "冈\nBreakfast is served.", "Breakfast is served.", "冈", "Nothing went to plan.\n冈",
+             "", "We should leave.\n冈", "你还记得我们吗\nDo you remember", "你还记得我们吗\nDo you remember",
+             "你还记得我们吗", "你还记得我们吗\nDo you remember"]
+    assert _recurring_lines(texts) == {"冈"}
+    assert _without_lines("冈\nBreakfast is served.", {"冈"}) == "breakfastisserved"
