@@ -327,3 +327,12 @@ def test_a_glyph_read_beside_several_captions_is_the_scenes():
              "你还记得我们吗", "你还记得我们吗\nDo you remember"]
     assert _recurring_lines(texts) == {"冈"}
     assert _without_lines("冈\nBreakfast is served.", {"冈"}) == "breakfastisserved"
+
+
+def test_a_probe_that_read_part_of_a_caption_is_that_caption():
+    from tasks.extent_check import _same
+
+    assert _same(normalise("three hours to here."), normalise("It took us three hours to get here."))
+    assert not _same(normalise("我们得走了"), normalise("我们得在天黑之前赶回营地"))  # a shared opening only
+    assert not _same(normalise("here"), normalise("It took us three hours to get here."))  # too little of it
+    assert not _same("", "abc") and _same("", "")
