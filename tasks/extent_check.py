@@ -15,8 +15,13 @@ of ``PROBE_BATCHES`` of the engine's batch sizes to bound memory. Then, per span
   caption; where the text changes, or a caption-free stretch starts or ends, the span is cut
   (one probe that disagrees with two neighbours reading the same text is taken for OCR noise;
   text read by one probe between empty ones is kept: a short caption looks like that);
-* the cut goes to the 10 Hz frame between the two probes where the model's change probability
-  (P(different) + P(empty_valid) + P(valid_empty), forward and backward averaged) is highest;
+* the cut goes to the 10 Hz frame between the two probes where single-frame reads show the
+  caption start or stop (bisection, about 3 reads a cut, all cuts' reads of a step in one
+  batch); the model's change peak (P(different) + P(empty_valid) + P(valid_empty), forward
+  and backward averaged) only places it first, and says nothing where the model was blind;
+* a line read beside several different readings (a letter block in the band read as a glyph
+  alone and next to every caption) is the scene's and leaves every reading; a probe that read
+  part of a caption (a word lost to a bright patch) counts as that caption;
 * caption-free stretches (no text in any probe) are cut away, at the ends and inside;
 * a span in which no probe reads any text is dropped if the model was unsure of it; a span
   that is only long (the model was sure) is kept for the caption OCR to decide;
