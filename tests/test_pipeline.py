@@ -162,3 +162,18 @@ def test_merge_takes_a_fade_step_into_its_caption_and_keeps_the_region():
     # Two full-length captions differing by one glyph, where the model saw a change, stay apart.
     nxt = Caption(80, 110, 8.0, 11.0, "你间这个干什么", 0.97, 15, region_index=1)
     assert len(merge_captions([main, nxt], changes={80: 0.9})) == 2
+
+
+def test_merge_drops_readings_under_the_engines_caption_floor():
+    """Scene text flashing through a band reads at low recogniser confidence; a caption does
+    not. The floor is per engine: one whose scores mean otherwise keeps every reading."""
+    from tasks.pipeline import caption_floor
+
+    caps = [Caption(0, 10, 0.0, 1.0, "你觉得这个颜色适合我吗", 0.99, 10),
+            Caption(12, 15, 1.2, 1.5, "封力工\n诸洋酒坊\n鱼波", 0.60, 3),
+            Caption(16, 19, 1.6, 1.9, "アワティ", 0.83, 3)]
+    floor = caption_floor("rapidocr")
+    assert 0.83 < floor <= 0.93
+    assert [c.text for c in merge_captions(caps, min_confidence=floor)] == ["你觉得这个颜色适合我吗"]
+    assert caption_floor("google-vision") == 0.0
+    assert len(merge_captions(caps, min_confidence=caption_floor("google-vision"))) == 3

@@ -171,7 +171,9 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
                 region_index: int = 0) -> tuple[list, str]:
     """One region's captions: every interval OCR'd (fanned out), then merged."""
     from tasks.keys import VideoKeys, parse_chunks_prefix
-    from tasks.pipeline import Caption, frames_to_seconds, merge_captions
+    import os
+
+    from tasks.pipeline import Caption, caption_floor, frames_to_seconds, merge_captions
 
     keys, _version = parse_chunks_prefix(chunks_prefix)
     own = VideoKeys(tenant_id, video_id)
@@ -195,7 +197,8 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
         caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"],
                             region_index))
     # Stored extents carry the model's verdict at each junction; a caller's intervals do not.
-    merged = merge_captions(caps, changes={int(c[0]): float(c[4]) for c in captions if len(c) >= 5} or None)
+    merged = merge_captions(caps, changes={int(c[0]): float(c[4]) for c in captions if len(c) >= 5} or None,
+                            min_confidence=caption_floor(os.environ.get("CAPTIONACC_OCR", "rapidocr")))
     return merged, model_version
 
 
