@@ -178,17 +178,49 @@ def _caused_by(exc: BaseException, kind: type) -> bool:
     return False
 
 
+_soft_limit_hit = threading.Event()
+
+
+def _watch_soft_limit() -> None:
+    """Note every soft-limit signal (billiard's SIGUSR1) beside raising it. A library that
+    retries whatever its call raised (botocore's standard/adaptive retry wraps any exception of
+    an HTTP send as a retryable HTTPClientError) swallows the interruption and the job runs on
+    to a result it must not return; the note survives that."""
+    import signal
+
+    current = signal.getsignal(signal.SIGUSR1)
+    if getattr(current, "_captionacc_watch", False) or not callable(current):
+        return
+
+    def noting(signum, frame):
+        _soft_limit_hit.set()
+        return current(signum, frame)
+
+    noting._captionacc_watch = True  # type: ignore[attr-defined]
+    try:
+        signal.signal(signal.SIGUSR1, noting)
+    except ValueError:  # not the main thread (a threads pool): no soft limits by signal there
+        pass
+
+
 def _run(job: str, kwargs: dict[str, Any]) -> dict:
     """call_job, keeping a soft time limit recognisable: libraries that wrap every exception
-    (RapidOCR wraps whatever interrupts onnxruntime) would otherwise turn it into their own."""
+    (RapidOCR wraps whatever interrupts onnxruntime) would otherwise turn it into their own,
+    and a job whose interruption a library swallowed fails instead of returning late."""
+    _watch_soft_limit()
+    _soft_limit_hit.clear()
     try:
-        return call_job(job, kwargs)
+        result = call_job(job, kwargs)
     except SoftTimeLimitExceeded:
         raise
     except Exception as e:
-        if _caused_by(e, SoftTimeLimitExceeded):
+        if _caused_by(e, SoftTimeLimitExceeded) or _soft_limit_hit.is_set():
             raise SoftTimeLimitExceeded(f"{job} passed its soft time limit") from e
         raise
+    if _soft_limit_hit.is_set():
+        raise SoftTimeLimitExceeded(f"{job} passed its soft time limit (the interruption was swallowed "
+                                    "inside a library; its result is dropped)")
+    return result
 
 
 def _options(job: str) -> dict:
