@@ -197,13 +197,7 @@ def _static(g: list[Box], n_frames: int) -> bool:
     captions. A sign's clean line reads the same in every frame even as the camera moves (its
     harder lines vary); captions change within seconds, so no one caption's text fills most
     samples, however alike captions made from one template read."""
-    frames: dict[str, set[int]] = {}
-    for b in g:
-        t = _bare(b.text)
-        if len(t) >= 2:
-            frames.setdefault(t, set()).add(b.frame_index)
-    top = max((len(f) for f in frames.values()), default=0)
-    return top >= 3 and top >= 0.6 * n_frames
+    return bool(_fixed_texts(g, n_frames))
 
 
 def _caption_like(g: list[Box], n_frames: int) -> bool:

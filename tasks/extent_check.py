@@ -204,12 +204,14 @@ def _recurring_lines(texts: Sequence[str]) -> set[str]:
     several captions: a letter block or a logo in the band read as a glyph or a word). A
     caption's line comes with its own other lines only (and alone where those were missed)."""
     seen: dict[str, set[str]] = {}
+    count: dict[str, int] = {}
     for t in texts:
         lines = [normalise(x) for x in t.splitlines()]
+        for line in set(filter(None, lines)):
+            count[line] = count.get(line, 0) + 1
         for k, line in enumerate(lines):
             if line:
                 seen.setdefault(line, set()).add("".join(lines[:k] + lines[k + 1 :]))
-    count = {line: sum(line in [normalise(x) for x in t.splitlines()] for t in texts) for line in seen}
     return {line for line, ctx in seen.items()
             if len(ctx) >= RECURRING_CONTEXTS and count[line] >= RECURRING_PROBES}
 
