@@ -52,6 +52,12 @@ def suggest_layout(
     return suggest_regions(boxes, n_frames, aspect, min_confidence, max_box_height)[0]
 
 
+# Caption lines are sized to the frame's height (ASS font sizes scale with PlayResY): 4-8% in
+# every set we have (broadcast, anime, short-video "big" styles), 8.2% at most. A line read
+# taller than this (1.5x that) is the scene's. Boxes up to a fifth of the frame still count for
+# finding signs, whose big line anchors their smaller pieces.
+MAX_LINE_HEIGHT = 0.12
+
 # At most this many regions per video: each one costs a band of model inference and VP9.
 MAX_REGIONS = 4
 
@@ -200,6 +206,12 @@ def _static(g: list[Box], n_frames: int) -> bool:
     return bool(_fixed_texts(g, n_frames))
 
 
+def _glyphs(g: list[Box]) -> bool:
+    """Read mostly as lone glyphs: scene texture (letter blocks, tiles, keys), far more often
+    than captions, which come as lines of several characters."""
+    return float(np.median([len(_bare(b.text)) for b in g])) < 2
+
+
 def _caption_like(g: list[Box], n_frames: int) -> bool:
     """Text that comes and goes or changes, in lines of one height: captions. A logo or
     watermark shows one text nearly always; scene text rarely keeps one line height."""
@@ -209,8 +221,8 @@ def _caption_like(g: list[Box], n_frames: int) -> bool:
         return False
     if _static(g, n_frames):
         return False
-    if float(np.median([len(b.text.strip()) for b in g])) < 2:
-        return False  # single glyphs: scene texture read as text far more often than captions
+    if _glyphs(g):
+        return False
     hs = np.array([b.bottom - b.top for b in g])
     return float(np.std(hs)) <= 0.35 * float(np.median(hs)) and \
         float(np.mean([b.confidence for b in g])) >= 0.75
@@ -241,12 +253,20 @@ def suggest_regions(
     ``aspect`` is width / height. Never empty: with no text, the default bottom band.
     """
     good = _without_signs(_good(boxes, min_confidence, max_box_height), n_frames)
+    # After the signs are known (a sign's big line anchors its smaller pieces): lines taller
+    # than any caption's are the scene's (letter blocks, posters, shop fronts), and so are
+    # heights at which the text reads as lone glyphs (texture), which would otherwise stretch
+    # a caption band they happen to sit next to.
+    good = [b for b in good if b.bottom - b.top <= MAX_LINE_HEIGHT]
+    good = [b for g in (_line_groups(good) if good else []) if not _glyphs(g) for b in g]
     if not good:
         return [_default(n_frames)]
     bands = sorted(_bands(good), key=lambda band: _score(_flat(band)), reverse=True)
-    # A sign or watermark is never a caption region; with only those, the default bottom band
-    # (a video whose only text is the scene's).
-    bands = [band for band in bands if not _static(_flat(band), n_frames)]
+    # A sign or watermark is never a caption region, nor is text read in one sampled frame only
+    # (a caption band shows text in several); with only those, the default bottom band (a
+    # video whose only text is the scene's).
+    bands = [band for band in bands if not _static(_flat(band), n_frames)
+             and len({b.frame_index for b in _flat(band)}) >= 2]
     if not bands:
         return [_default(n_frames)]
     primary, others = bands[0], bands[1:]

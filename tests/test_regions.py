@@ -222,3 +222,26 @@ def test_a_caption_placed_just_below_the_others_gets_a_region_of_its_own():
     upper, lower = sorted(regions, key=lambda r: r.crop_top)
     assert upper.crop_top < 0.42 - 0.0325 and lower.crop_bottom > 0.5975 + 0.0345
     assert upper.crop_bottom <= lower.crop_top < 0.5975 - 0.0345
+
+
+def test_letter_blocks_in_a_text_rich_scene_are_not_a_caption_region():
+    """Toy letter blocks spelled out by hand: text that changes over time, read as lone glyphs
+    and as lines far taller than any caption's. No region: the default bottom band."""
+    spelled = ["AM", "SAMO", "SAM", "SAM T", "SAM TW", "SAM TWO"]
+    boxes = [_line(f, spelled[f // 5], 0.47, h=0.17) for f in range(30)]
+    boxes += [_line(f, g, 0.3, h=0.13, cx=x) for f in range(0, 30, 2) for g, x in (("回", 0.2), ("V", 0.6))]
+    boxes += [_line(f, "国A", 0.8, h=0.16, cx=0.4) for f in range(1, 30, 3)]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 1 and regions[0].anchor_type == "default"
+
+
+def test_lone_glyphs_beside_the_captions_do_not_stretch_their_band():
+    boxes = [_line(f, f"{WORDS[f // 3 % 12]} now", 0.9) for f in range(30)]
+    boxes += [_line(f, ("D", "W", "X")[f % 3], 0.8, h=0.08, cx=0.3) for f in range(0, 30, 2)]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 1 and 0.85 < regions[0].crop_top < 0.875
+
+
+def test_text_read_in_one_sampled_frame_is_not_the_primary_region():
+    regions = suggest_regions([_line(7, "V国 ok", 0.3)], 30, 16 / 9)
+    assert regions[0].anchor_type == "default"
