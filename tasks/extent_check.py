@@ -23,6 +23,9 @@ of ``PROBE_BATCHES`` of the engine's batch sizes to bound memory. Then, per span
   alone and next to every caption) is the scene's and leaves every reading; a probe that read
   part of a caption (a word lost to a bright patch) counts as that caption;
 * caption-free stretches (no text in any probe) are cut away, at the ends and inside;
+* outside every span, a gap is probed where the layout step's OCR read text no span covers, and
+  a brief hesitation of the model (``DIP_P``) is probed once: a cue of a few frames that the
+  model was blind to and the layout's 0.5-s sampling stepped over;
 * a span in which no probe reads any text is dropped if the model was unsure of it; a span
   that is only long (the model was sure) is kept for the caption OCR to decide;
 * a boundary that did not move keeps its refined source-frame time; a new one gets the
@@ -60,7 +63,7 @@ import numpy as np
 import torch
 
 from gpu_kernels.band import Band
-from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
+from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
 from gpu_kernels.median import median_frame
 
 from .chunks import ChunkReader
@@ -88,6 +91,15 @@ PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch size
 # model is blind to these captions: white text on a bright floor, say), else the gaps holding one.
 BLIND_SHARE = 0.25
 MIN_GAP = PROBE_FRAMES + 1  # 10 Hz frames: shorter gaps cannot hold a probe
+# A cue shorter than the layout's sampling step (0.5 s) is seen by neither the layout OCR nor,
+# on a bright background, the model: all it leaves is a brief hesitation in a caption-free
+# stretch. Runs of up to DIP_PAIRS pairs outside every span whose P(empty_empty) is under DIP_P
+# are probed once each (a handful per minute of busy video; longer hesitations are motion, and a
+# caption that long is sampled by the layout step). A glyph read alone there is texture: a cue
+# found this way needs DIP_MIN_CHARS letters, digits or CJK characters.
+DIP_P = 0.9
+DIP_PAIRS = PROBE_STEP
+DIP_MIN_CHARS = 2
 
 
 @dataclass
@@ -104,6 +116,7 @@ class CheckStats:
     trimmed: int = 0  # spans that lost caption-free stretches
     missed: int = 0  # frames where the layout OCR read text that no span covered
     gaps: int = 0  # gaps between spans probed because of them
+    dips: int = 0  # brief hesitations of the model outside every span, probed
     ocr_seconds: float = 0.0
     seconds: float = 0.0  # reading frames + medians + OCR
     texts: list = field(default_factory=list)  # (span start, [(probe frame, text)]) per span
@@ -410,6 +423,32 @@ def _gap_spans(extents: list[CaptionExtent], evidence: Sequence[int], n_frames: 
     return out
 
 
+def _dip_spans(avg: np.ndarray, spans: list[CaptionExtent], n_frames: int, duration: float,
+               st: CheckStats) -> list[CaptionExtent]:
+    """Pseudo-spans over the model's brief hesitations outside ``spans`` (see ``DIP_P``): a
+    run of at most ``DIP_PAIRS`` pairs whose P(empty_empty) is under ``DIP_P``, both frames of
+    each pair at least one frame away from every span; the pseudo-span holds the run's frames."""
+    free = np.ones(n_frames, bool)
+    for e in spans:
+        free[max(0, e.start_frame - 1) : min(n_frames, e.end_frame + 1)] = False
+    pairs = min(len(avg), n_frames - 1)
+    low = [k for k in range(pairs) if avg[k, EMPTY_EMPTY] < DIP_P and free[k] and free[k + 1]]
+    runs: list[list[int]] = []
+    for k in low:
+        if runs and k == runs[-1][1] + 1:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    region = spans[0].region_index if spans else 0
+    out = []
+    for a, b in runs:
+        if b - a + 1 <= DIP_PAIRS:
+            gs, ge = grid_seconds(a, b + 2, duration)
+            out.append(CaptionExtent(a, b + 2, gs, ge, -10.0, False, region))
+    st.dips = len(out)
+    return out
+
+
 def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: PairProbs,
                   ocr: OcrEngine, duration: float, *, device: torch.device | None = None,
                   stats: CheckStats | None = None, evidence: Sequence[int] = (),
@@ -435,8 +474,10 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
     change = _change(avg)
     n_frames = reader.frame_count
     gaps = _gap_spans(extents, evidence, n_frames, duration, st)
-    gap_ids = {id(g) for g in gaps}
-    extents = sorted(extents + gaps, key=lambda e: e.start_frame)
+    dips = _dip_spans(avg, extents + gaps, n_frames, duration, st)
+    dip_ids = {id(d) for d in dips}
+    gap_ids = {id(g) for g in gaps} | dip_ids
+    extents = sorted(extents + gaps + dips, key=lambda e: e.start_frame)
     plan: list[tuple[CaptionExtent, bool, list[int]]] = []  # (extent, unsure, probe centres)
     texts: list[str] = []
     pending: list[np.ndarray] = []
@@ -485,6 +526,8 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
         k += len(centres)
         st.texts.append((ext.start_frame, list(zip(centres, raw))))
         labels = [_without_lines(t, recurring) for t in raw]
+        if id(ext) in dip_ids:
+            labels = [t if len(t) >= DIP_MIN_CHARS else "" for t in labels]
         if not any(labels):
             if unsure:
                 replaced[id(ext)] = []
@@ -514,8 +557,9 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
             out.append(part)
     st.seconds += time.monotonic() - t0
     log.info("extent check: %d of %d spans checked (%d unsure, %d long; %d gaps for %d missed text "
-             "sightings), %d probes OCR'd in %.2f s (%.2f s in all): %d split, %d trimmed, %d dropped",
-             st.checked, st.spans, st.unsure, st.long, st.gaps, st.missed, st.probes, st.ocr_seconds,
+             "sightings; %d brief hesitations), %d probes OCR'd in %.2f s (%.2f s in all): %d split, "
+             "%d trimmed, %d dropped",
+             st.checked, st.spans, st.unsure, st.long, st.gaps, st.missed, st.dips, st.probes, st.ocr_seconds,
              st.seconds, st.split, st.trimmed, st.dropped)
     return out
 

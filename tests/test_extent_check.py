@@ -336,3 +336,25 @@ def test_a_probe_that_read_part_of_a_caption_is_that_caption():
     assert not _same(normalise("我们得走了"), normalise("我们得在天黑之前赶回营地"))  # a shared opening only
     assert not _same(normalise("here"), normalise("It took us three hours to get here."))  # too little of it
     assert not _same("", "abc") and _same("", "")
+
+
+@needs_font
+def test_a_cue_of_a_few_frames_the_model_only_hesitated_over_is_found(tmp_path, ocr_engine):
+    """A 0.3-s cue on a background the model is blind to leaves only a brief dip in its
+    P(empty_empty); the layout's 0.5-s sampling stepped over it. The dip is probed and the cue
+    comes back; a lone glyph shown the same way, and a dip over nothing, add no caption."""
+    from tasks.storage import LocalStorage
+
+    n = 60
+    reader = _write_chunks(LocalStorage(tmp_path / "b"), [(5, 20, "今天天气很好"), (31, 34, "小心一点"),
+                                                         (45, 48, "好")], n)
+    probs = _confident(n, [(5, 20)])
+    dip = _one_hot(EMPTY_EMPTY, 0.8)
+    for k in (31, 32, 45, 46, 52):  # the cue's pairs, the glyph's, and one over nothing
+        probs.forward[k] = dip
+        probs.backward[k] = dip[[SAME, DIFFERENT, EMPTY_EMPTY, VALID_EMPTY, EMPTY_VALID]]
+    first = _extent(5, 20, score=-0.04)
+    stats = CheckStats()
+    out = check_extents(reader, [first], probs, CountingOcr(ocr_engine), n / 10, stats=stats)
+    assert stats.dips == 3
+    assert out[0] is first and [(e.start_frame, e.end_frame) for e in out[1:]] == [(31, 34)], stats.texts
