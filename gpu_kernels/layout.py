@@ -7,6 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .text import bare
+
 
 @dataclass(frozen=True)
 class Box:
@@ -125,15 +127,11 @@ def _flat(band: list[list[Box]]) -> list[Box]:
     return [b for g in band for b in g]
 
 
-def _bare(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
 def _fixed_texts(g: list[Box], n_frames: int) -> set[str]:
     """Texts read exactly alike in 60% of the sampled frames or more (see :func:`_static`)."""
     frames: dict[str, set[int]] = {}
     for b in g:
-        t = _bare(b.text)
+        t = bare(b.text)
         if len(t) >= 2:
             frames.setdefault(t, set()).add(b.frame_index)
     return {t for t, f in frames.items() if len(f) >= 3 and len(f) >= 0.6 * n_frames}
@@ -149,8 +147,8 @@ def _sign_boxes(good: list[Box], n_frames: int) -> list[Box]:
     out: list[Box] = []
     for band in _bands(good):
         flat = _flat(band)
-        if any(_bare(b.text) in fixed for b in flat):
-            out += [b for b in flat if _bare(b.text) in fixed or _sign_piece(b, flat, n_frames)]
+        if any(bare(b.text) in fixed for b in flat):
+            out += [b for b in flat if bare(b.text) in fixed or _sign_piece(b, flat, n_frames)]
     return out
 
 
@@ -182,7 +180,7 @@ def _sign_piece(b: Box, band: list[Box], n_frames: int) -> bool:
     frames or more: part of a sign, not a caption (no one caption fills most samples)."""
     from difflib import SequenceMatcher
 
-    mine = _bare(b.text)
+    mine = bare(b.text)
     if not mine:
         return True
     frames = set()
@@ -193,7 +191,7 @@ def _sign_piece(b: Box, band: list[Box], n_frames: int) -> bool:
         union = max(b.right, c.right) - min(b.left, c.left)
         if union <= 0 or inter / union < SIGN_X_IOU:
             continue
-        if c is b or SequenceMatcher(None, mine, _bare(c.text)).ratio() >= SIGN_TEXT_SIMILARITY:
+        if c is b or SequenceMatcher(None, mine, bare(c.text)).ratio() >= SIGN_TEXT_SIMILARITY:
             frames.add(c.frame_index)
     return len(frames) >= max(3, 0.6 * n_frames)
 
@@ -209,7 +207,7 @@ def _static(g: list[Box], n_frames: int) -> bool:
 def _glyphs(g: list[Box]) -> bool:
     """Read mostly as lone glyphs: scene texture (letter blocks, tiles, keys), far more often
     than captions, which come as lines of several characters."""
-    return float(np.median([len(_bare(b.text)) for b in g])) < 2
+    return float(np.median([len(bare(b.text)) for b in g])) < 2
 
 
 def _caption_like(g: list[Box], n_frames: int) -> bool:

@@ -34,7 +34,7 @@ from .databases import EXTENTS_SCHEMA, new_db, publish_db
 from .errors import BadInput, CorruptData, InvalidVideo, MissingObject
 from .inputs import video_keys
 from .keys import VideoKeys, manifest_key
-from .scene_text import load_scene_texts
+from .scene_text import scene_texts_of
 from .types import CropInferResult, CropRegion
 
 log = logging.getLogger(__name__)
@@ -201,8 +201,7 @@ def crop_and_infer_caption_frame_extents(
             if n == 0:
                 raise InvalidVideo(f"no frames decoded from {video_key}")
             ctx.progress("crop+infer", n, n)
-            layout_boxes = _layout_boxes(storage, keys) if ctx.check_extents else []
-            scene = load_scene_texts(storage, keys.layout_db) if ctx.check_extents else ()
+            layout_boxes, scene = _layout_hints(storage, keys) if ctx.check_extents else ([], ())
             for k, run in enumerate(runs):
                 run.extents = caption_extents(path, run.box, run.probs, info.duration, predictor,
                                               run.windows, region_index=k)
@@ -246,21 +245,23 @@ def crop_and_infer_caption_frame_extents(
     )
 
 
-def _layout_boxes(storage, keys: VideoKeys) -> list[tuple]:
-    """The extract step's OCR boxes (layout.db), if it ran: evidence of captions the model may
-    have missed. None of it is required: without a layout.db the check has no evidence."""
+def _layout_hints(storage, keys: VideoKeys) -> tuple[list[tuple], tuple[str, ...]]:
+    """From the extract step's layout.db (one read), if it ran: its OCR boxes, evidence of
+    captions the model may have missed, and its scene texts (:mod:`.scene_text`). None of it is
+    required: without a layout.db the check has no evidence and no scene text."""
     from .databases import open_db
 
     try:
         with open_db(storage, keys.layout_db) as conn:
+            scene = scene_texts_of(conn)
             anchor = conn.execute("SELECT anchor_type FROM layout_config").fetchone()
             if anchor is None or anchor[0] == "default":
-                return []  # no caption band was found: the text it read is the scene's
+                return [], scene  # no caption band was found: the text it read is the scene's
             return conn.execute("SELECT frame_index, bbox_left, bbox_top, bbox_right, bbox_bottom, text,"
-                                " confidence FROM boxes").fetchall()
+                                " confidence FROM boxes").fetchall(), scene
     except (MissingObject, CorruptData, sqlite3.DatabaseError) as e:
         log.info("no layout boxes for the extent check (%s)", e)
-        return []
+        return [], ()
 
 
 @dataclass(frozen=True)

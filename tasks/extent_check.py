@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
@@ -65,6 +64,7 @@ import torch
 from gpu_kernels.band import Band
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
 from gpu_kernels.median import median_frame
+from gpu_kernels.text import normalise
 
 from .chunks import ChunkReader
 from .crop_infer import CaptionExtent, grid_seconds
@@ -170,13 +170,6 @@ def _span_score(avg: np.ndarray, start: int, end: int) -> float:
 
 
 # --- texts -----------------------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Letters and digits only, case-folded, NFKC (full-width → ASCII): what OCR noise and
-    line breaks do not change."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
 
 
 def text_distance(a: str, b: str) -> float:

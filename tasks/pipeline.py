@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, PairProbs
+from gpu_kernels.text import bare
 
 from .caption_ocr import ocr_captions
 from .context import JobContext
@@ -21,7 +22,7 @@ from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadat
 from .errors import CaptionAccError
 from .extract import extract_frames_and_ocr
 from .keys import VideoKeys
-from .scene_text import load_scene_texts
+from .scene_text import load_scene_texts, scene_texts_of
 from .subtitles import Cue, to_srt, to_vtt
 from .types import CropInferResult, CropRegion, ExtractResult
 
@@ -93,16 +94,12 @@ def change_at(probs: PairProbs, frame: int) -> float:
 PART_MIN_CHARS = 4  # letters/digits/CJK characters
 
 
-def _bare(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
 def _part_of(p: Caption, c: Caption) -> bool:
     """One text is the other's beginning or end, or inside it: a caption that animates in or
     out a word at a time, or a read cut short at a span's edge. The longer text is the caption.
     A part under ``PART_MIN_CHARS`` is a caption of its own ("过分" then "太过分": emphasis,
     not animation)."""
-    a, b = sorted((_bare(p.text), _bare(c.text)), key=len)
+    a, b = sorted((bare(p.text), bare(c.text)), key=len)
     return len(a) >= PART_MIN_CHARS and a != b and a in b
 
 
@@ -146,7 +143,7 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
         if out and c.start_frame - out[-1].end_frame <= max_gap_frames and _same_caption(out[-1], c, changes):
             p = out[-1]
             if _part_of(p, c):
-                keep = p if len(_bare(p.text)) > len(_bare(c.text)) else c
+                keep = p if len(bare(p.text)) > len(bare(c.text)) else c
             else:
                 keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
             out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,
@@ -169,12 +166,21 @@ def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
 def suggested_regions(storage, layout_db_key: str) -> tuple[list[CropRegion], str]:
     """Every caption region a layout.db suggests, primary first, and "suggested" | "default".
     A layout.db written before regions existed holds one (layout_config)."""
-    region, source = suggested_crop(storage, layout_db_key)
+    return _layout_plan(storage, layout_db_key)[:2]
+
+
+def _layout_plan(storage, layout_db_key: str) -> tuple[list[CropRegion], str, tuple[str, ...]]:
+    """:func:`suggested_regions` and the scene texts, from one read of the layout.db."""
     with open_db(storage, layout_db_key) as conn:
+        row = conn.execute(
+            "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
+        ).fetchone()
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         rows = (conn.execute("SELECT crop_left, crop_top, crop_right, crop_bottom FROM layout_regions"
                              " ORDER BY region_index").fetchall() if "layout_regions" in tables else [])
-    return ([CropRegion(*r) for r in rows] or [region]), source
+        scene = scene_texts_of(conn)
+    source = "suggested" if row[4] != "default" else "default"
+    return ([CropRegion(*r) for r in rows] or [CropRegion(*row[:4])]), source, scene
 
 
 def caption_intervals(storage, caption_frame_extents_db_key: str, region: int = 0
@@ -208,12 +214,13 @@ def run_video(
     extract = extract_frames_and_ocr(video_key, tenant_id, video_id, ctx=ctx)
     timings["extract"] = time.monotonic() - t
     source = "given"
+    scene = None
     if regions:
         regions = [CropRegion.parse(r) for r in regions]
     elif crop_region is not None:
         regions = [CropRegion.parse(crop_region)]
     else:
-        regions, source = suggested_regions(ctx.storage, extract.layout_db_key)
+        regions, source, scene = _layout_plan(ctx.storage, extract.layout_db_key)
     t = time.monotonic()
     ci = crop_and_infer_caption_frame_extents(video_key, tenant_id, video_id, regions[0], ctx=ctx,
                                               extra_regions=regions[1:])
@@ -221,7 +228,8 @@ def run_video(
     t = time.monotonic()
     captions: list[Caption] = []
     meta: dict = {}
-    scene = load_scene_texts(ctx.storage, keys.layout_db)
+    if scene is None:
+        scene = load_scene_texts(ctx.storage, keys.layout_db)
     for reg in ci.regions or ({"region_index": 0, "cropped_frames_prefix": ci.cropped_frames_prefix},):
         k = reg["region_index"]
         intervals, meta_k, changes = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key, k)

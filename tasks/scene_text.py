@@ -15,6 +15,8 @@ import sqlite3
 from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
+from gpu_kernels.text import bare
+
 from .errors import CorruptData, MissingObject
 
 log = logging.getLogger(__name__)
@@ -24,10 +26,6 @@ log = logging.getLogger(__name__)
 SIMILAR = 0.6
 # ... and not much longer: a caption that names the sign ("下北沢駅に着いた") has more to say.
 LONGER = 1.5
-
-
-def bare(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def is_scene_text(text: str, scene: Sequence[str]) -> bool:
@@ -59,11 +57,16 @@ def load_scene_texts(storage, layout_db_key: str) -> tuple[str, ...]:
 
     try:
         with open_db(storage, layout_db_key) as conn:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "scene_texts" not in tables:
-                return ()
-            rows = conn.execute("SELECT text FROM scene_texts ORDER BY frames DESC").fetchall()
+            return scene_texts_of(conn)
     except (MissingObject, CorruptData, sqlite3.DatabaseError) as e:
         log.info("no scene texts from %s (%s)", layout_db_key, e)
         return ()
+
+
+def scene_texts_of(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The scene texts (bare) of an open layout.db; none when it has no such table."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "scene_texts" not in tables:
+        return ()
+    rows = conn.execute("SELECT text FROM scene_texts ORDER BY frames DESC").fetchall()
     return tuple(dict.fromkeys(b for b in (bare(r[0]) for r in rows) if b))

@@ -1,0 +1,17 @@
+"""Text compared the way OCR readings of one caption or sign agree: letters and digits only."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def bare(text: str) -> str:
+    """Lower-cased letters, digits and CJK characters: what spacing, punctuation and line
+    breaks, which OCR reads differently each time, leave alone."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def normalise(text: str) -> str:
+    """:func:`bare` after NFKC and case folding (full-width letters and digits read as ASCII),
+    for readings by different means (a median and a single frame) of one caption."""
+    return bare(unicodedata.normalize("NFKC", text).casefold())
