@@ -31,3 +31,36 @@ def test_an_interruption_swallowed_inside_the_job_still_fails_it(monkeypatch):
         assert ct._run("extract_frames_and_ocr", {}) == {"done": True}
     finally:
         signal.signal(signal.SIGUSR1, previous)
+
+
+def test_a_job_stops_at_its_next_progress_report_once_the_soft_limit_fired(monkeypatch):
+    """Not only is the result dropped: the work stops at the next progress report instead of
+    running on to the end (a long crop-and-infer would hold the GPU for nothing)."""
+    import workers.celery_tasks as ct
+
+    def billiard_like(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    reports = []
+
+    def long_job(job, kwargs):
+        progress = ct.worker_context().progress
+        try:
+            os.kill(os.getpid(), signal.SIGUSR1)
+        except Exception:  # noqa: BLE001 - swallowed inside a library
+            pass
+        for n in range(1000):
+            progress("crop+infer", n, 1000)
+            reports.append(n)
+        return {"done": True}
+
+    previous = signal.signal(signal.SIGUSR1, billiard_like)
+    monkeypatch.setattr(ct, "_ctx", None)
+    monkeypatch.setattr(ct, "call_job", long_job)
+    try:
+        with pytest.raises(SoftTimeLimitExceeded, match="during crop\\+infer"):
+            ct._run("crop_and_infer_caption_frame_extents", {})
+        assert reports == []
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        ct.close_worker_context()

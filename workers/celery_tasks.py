@@ -40,7 +40,7 @@ def worker_context():
         if _ctx is None:
             from tasks.context import JobContext
 
-            _ctx = JobContext.from_env()
+            _ctx = JobContext.from_env(progress=_stop_past_soft_limit)
         return _ctx
 
 
@@ -201,6 +201,14 @@ def _watch_soft_limit() -> None:
         signal.signal(signal.SIGUSR1, noting)
     except ValueError:  # not the main thread (a threads pool): no soft limits by signal there
         pass
+
+
+def _stop_past_soft_limit(stage: str, done: int, total: int | None) -> None:
+    """The worker's progress hook: a job whose soft-limit interruption a library swallowed
+    stops at its next progress report (every few dozen frames), not at its end."""
+    if _soft_limit_hit.is_set():
+        raise SoftTimeLimitExceeded(f"soft time limit passed during {stage} (the interruption was "
+                                    "swallowed inside a library)")
 
 
 def _run(job: str, kwargs: dict[str, Any]) -> dict:
