@@ -125,6 +125,12 @@ def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> b
 MIN_CAPTION_CONFIDENCE = {"rapidocr": 0.85}
 
 
+# A lone glyph shown for less than this is texture flashing through the band (a letter of a
+# sign as the camera passes, a probe's misread), not a cue: one character is not captioned that
+# briefly. Checked after joining, so a one-glyph fade step beside its caption is not lost.
+LONE_GLYPH_MAX_S = 0.5
+
+
 def caption_floor(ocr_engine: str) -> float:
     return MIN_CAPTION_CONFIDENCE.get(ocr_engine, 0.0)
 
@@ -132,7 +138,8 @@ def caption_floor(ocr_engine: str) -> float:
 def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                    changes: dict[int, float] | None = None, min_confidence: float = 0.0) -> list[Caption]:
     """Drop empty texts and readings under ``min_confidence`` (:func:`caption_floor`); join
-    neighbours showing the same text (a split by background change).
+    neighbours showing the same text (a split by background change); drop a lone glyph shown
+    under ``LONE_GLYPH_MAX_S``.
 
     ``changes`` (start frame → :func:`change_at`) keeps back-to-back captions whose texts are
     similar but not equal apart where the model was sure the caption changed."""
@@ -151,7 +158,7 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                               p.region_index)
         else:
             out.append(c)
-    return out
+    return [c for c in out if len(bare(c.text)) >= 2 or c.end - c.start >= LONE_GLYPH_MAX_S]
 
 
 def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:

@@ -177,3 +177,12 @@ def test_merge_drops_readings_under_the_engines_caption_floor():
     assert [c.text for c in merge_captions(caps, min_confidence=floor)] == ["你觉得这个颜色适合我吗"]
     assert caption_floor("google-vision") == 0.0
     assert len(merge_captions(caps, min_confidence=caption_floor("google-vision"))) == 3
+
+
+def test_merge_drops_a_lone_glyph_flashed_briefly_but_keeps_a_held_one():
+    caps = [Caption(0, 10, 0, 1, "Hello world", 0.95, 10), Caption(12, 14, 1.15, 1.35, "M", 0.97, 2),
+            Caption(20, 30, 2, 3, "嗯", 0.95, 10), Caption(30, 32, 3.0, 3.2, "好", 0.95, 2)]
+    assert [c.text for c in merge_captions(caps)] == ["Hello world", "嗯"]
+    # Checked after joining: a brief one-glyph reading of a held one-glyph caption joins it.
+    held = [Caption(20, 30, 2, 3, "嗯", 0.95, 10), Caption(30, 32, 3.0, 3.2, "嗯", 0.9, 2)]
+    assert [(c.start_frame, c.end_frame) for c in merge_captions(held)] == [(20, 32)]
