@@ -15,10 +15,29 @@ def _run(*args, cwd=REPO):
     return subprocess.run(CLI + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+def _blank_clip(path, seconds=3, fps=10):
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = 320, 180, "yuv420p"
+        for i in range(seconds * fps):
+            img = np.full((180, 320, 3), 90 + i % 7, np.uint8)
+            c.mux(s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        c.mux(s.encode())
+
+
 def test_run_writes_captions_and_summary(tmp_path):
     out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours")
+    (out / "captions.srt").symlink_to(victim)  # planted: the output replaces it, never follows it
     p = _run("run", os.path.join(REPO, "examples", "sample.mp4"), "--out", str(out), "-q", "--device", "cpu")
     assert p.returncode == 0, p.stderr
+    assert victim.read_text() == "not yours" and not (out / "captions.srt").is_symlink()
+    assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
     assert "captions found: " in p.stdout and "wall time" in p.stdout
     srt = (out / "captions.srt").read_text(encoding="utf-8")
     assert "Welcome to CaptionAcc" in srt and "欢迎使用字幕提取" in srt
@@ -52,3 +71,28 @@ def test_bad_input_one_line_error_nonzero_exit(tmp_path, make, extra, message):
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], p.stderr
     assert not (out / "captions.srt").exists()
+
+
+def test_a_rerun_that_finds_no_caption_leaves_no_earlier_captions_behind(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("captions.srt", "captions.vtt", "captions.db"):
+        (out / name).write_text("an earlier video's")
+    _blank_clip(tmp_path / "blank.mp4")
+    p = _run("run", str(tmp_path / "blank.mp4"), "--out", str(out), "-q", "--device", "cpu")
+    assert p.returncode == 3, (p.stdout, p.stderr)
+    assert "no captions found" in p.stderr and "removed captions.srt" in p.stderr
+    assert not any((out / n).exists() for n in ("captions.srt", "captions.vtt", "captions.db"))
+
+
+def test_video_id_covers_the_whole_file(tmp_path):
+    """Same size, same first megabytes, a different tail (an edit list in a trailing moov):
+    two videos, so a rerun into the same --out never returns the other one's captions."""
+    from workers.cli import video_id_for
+
+    head = os.urandom(3 << 20)
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    a.write_bytes(head + b"moov-one")
+    b.write_bytes(head + b"moov-two")
+    assert video_id_for(str(a)) != video_id_for(str(b))
+    assert video_id_for(str(a)) == video_id_for(str(a))

@@ -18,11 +18,51 @@ LOCAL_TENANT = str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:local-tenant"))
 
 
 def video_id_for(path: str) -> str:
-    h = hashlib.sha256()
+    """The whole file's content, hashed: two files that differ anywhere (an edit list in a
+    trailing moov, a re-muxed copy of the same size) are two videos, never each other's run.
+    BLAKE2b reads ~1 GB/s on one core: a second per gigabyte, against minutes of processing."""
+    h = hashlib.blake2b(digest_size=32)
     with open(path, "rb") as f:
-        h.update(f.read(1 << 20))
+        while block := f.read(1 << 22):
+            h.update(block)
     h.update(str(os.path.getsize(path)).encode())
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:video:" + h.hexdigest()))
+
+
+OUTPUTS = ("captions.srt", "captions.vtt", "captions.db")
+
+
+def _publish_outputs(out: str, files: dict[str, object]) -> None:
+    """Write each output beside its final name, then rename it over that name: a reader never
+    sees a torn file, a full disk leaves the previous file whole, and a planted symlink is
+    replaced, never followed. ``files``: name → a path to copy or a callable writing to a path."""
+    done: list[tuple[str, str]] = []
+    try:
+        for name, src in files.items():
+            tmp = os.path.join(out, f".{name}.{os.getpid()}.tmp")
+            done.append((tmp, os.path.join(out, name)))
+            if callable(src):
+                src(tmp)
+            else:
+                shutil.copyfile(src, tmp)
+        for tmp, final in done:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in done:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+
+
+def _drop_stale_outputs(out: str) -> list[str]:
+    """Captions left in ``out`` by an earlier run: removed when this run found none, so they
+    cannot pass for this video's."""
+    gone = []
+    for name in OUTPUTS:
+        path = os.path.join(out, name)
+        if os.path.lexists(path) and not os.path.isdir(path):
+            os.unlink(path)
+            gone.append(name)
+    return gone
 
 
 class _Bars:
@@ -75,27 +115,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
     keys = VideoKeys(LOCAL_TENANT, video_id_for(video))
     dest = storage.path(keys.video)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    if not os.path.exists(dest):
+    if not os.path.exists(dest):  # the id is the content's: an existing copy is this video
+        tmp = f"{dest}.{os.getpid()}.tmp"
         try:
-            os.link(video, dest)  # no copy of a large file when it's on the same filesystem
-        except OSError:
-            shutil.copyfile(video, dest)
+            try:
+                os.link(video, tmp)  # no copy of a large file when it's on the same filesystem
+            except OSError:
+                shutil.copyfile(video, tmp)
+            os.replace(tmp, dest)  # a copy cut short never passes for the video
+        finally:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
     from tasks.settings import Settings
 
     ocr_name = args.ocr or Settings().ocr
     bars = _Bars(enabled=not args.quiet)
     ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=args.lang, device_name=args.device,
                      predictor_name=args.model, progress=bars)
+    from tasks.pipeline import NoCaptionsFound
+
     try:
         result = run_video(keys.video, keys.tenant_id, keys.video_id, ctx=ctx, regions=regions or None)
         model_version = ctx.predictor.model_version
+    except NoCaptionsFound as e:
+        gone = _drop_stale_outputs(out)
+        if gone:
+            raise NoCaptionsFound(f"{e} (removed {', '.join(gone)} of an earlier run from {args.out})") from e
+        raise
     finally:
         bars.close()
         ctx.close()
-    for name, key in (("captions.srt", keys.captions_srt), ("captions.vtt", keys.captions_vtt)):
-        shutil.copyfile(storage.path(key), os.path.join(out, name))
-    with gzip.open(storage.path(keys.captions_db), "rb") as src, open(os.path.join(out, "captions.db"), "wb") as dst:
-        shutil.copyfileobj(src, dst)
+
+    def unzip_db(dest: str) -> None:
+        with gzip.open(storage.path(keys.captions_db), "rb") as src, open(dest, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+    _publish_outputs(out, {"captions.srt": storage.path(keys.captions_srt),
+                           "captions.vtt": storage.path(keys.captions_vtt), "captions.db": unzip_db})
     wall = time.monotonic() - t0
     shown = ";".join(f"{r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}"
                      for r in (result.regions or [result.crop_region]))
