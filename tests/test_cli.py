@@ -61,6 +61,10 @@ def test_run_writes_captions_and_summary(tmp_path):
         (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "0.1,0.9,0.9,1.2"], "outside [0, 1]"),
         (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "0.5,0.8,0.5,0.9"], "empty or inverted"),
         (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "a,b"], "L,T,R,B"),
+        (lambda d: os.path.join(REPO, "examples", "sample.mp4"), ["--crop", "9," * 60000], "L,T,R,B"),
+        (lambda d: os.mkfifo(d / "fifo.mp4") or str(d / "fifo.mp4"), [], "not a regular file"),
+        (lambda d: str(d), [], "not a regular file"),
+        (lambda d: str(d / "new\nline.mp4"), [], "not found"),
     ],
 )
 def test_bad_input_one_line_error_nonzero_exit(tmp_path, make, extra, message):
@@ -96,3 +100,15 @@ def test_video_id_covers_the_whole_file(tmp_path):
     b.write_bytes(head + b"moov-two")
     assert video_id_for(str(a)) != video_id_for(str(b))
     assert video_id_for(str(a)) == video_id_for(str(a))
+
+
+def test_out_that_is_a_file_or_a_malformed_setting_is_one_line_and_exit_2(tmp_path):
+    sample = os.path.join(REPO, "examples", "sample.mp4")
+    (tmp_path / "afile").write_text("x")
+    p = _run("run", sample, "--out", str(tmp_path / "afile"), "-q")
+    assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "is a file" in p.stderr, p.stderr
+    env = dict(os.environ, CAPTIONACC_CHECK_EXTENTS="perhaps")
+    p = subprocess.run(CLI + ["run", sample, "--out", str(tmp_path / "o"), "-q"], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "invalid setting" in p.stderr and "CHECK_EXTENTS" in p.stderr, p.stderr
+    assert p.stderr.strip().count("\n") == 0 and "Traceback" not in p.stderr

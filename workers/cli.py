@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gzip
 import hashlib
 import logging
@@ -95,7 +96,7 @@ class _Bars:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from tasks.context import JobContext
-    from tasks.errors import InvalidCropRegion, InvalidVideo
+    from tasks.errors import BadInput, InvalidCropRegion, InvalidVideo
     from tasks.keys import VideoKeys
     from tasks.pipeline import run_video
     from tasks.storage import LocalStorage
@@ -103,14 +104,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     t0 = time.monotonic()
     video = os.path.abspath(args.video)
-    if not os.path.isfile(video):
+    if not os.path.exists(video):
         raise InvalidVideo(f"video file not found: {args.video}")
+    if not os.path.isfile(video):  # a directory, a FIFO, a device: nothing to seek in or hash
+        raise InvalidVideo(f"not a regular file: {args.video}")
     crops = [c for c in (args.crop or []) if c != "auto"]
     # Several regions by hand: repeat --crop, or separate them with ';'.
     regions = [CropRegion.parse(part) for c in crops for part in c.split(";") if part.strip()]
     if crops and not regions:
         raise InvalidCropRegion(f"no crop region in {';'.join(crops)!r}")
     out = os.path.abspath(args.out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise BadInput(f"--out {args.out} is a file, not a directory")
     storage = LocalStorage(out)
     keys = VideoKeys(LOCAL_TENANT, video_id_for(video))
     dest = storage.path(keys.video)
@@ -201,17 +206,42 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     from gpu_kernels.errors import BadInput, CaptionAccError
 
+    from pydantic import ValidationError
+
     try:
         return int(args.func(args) or 0)
     except BadInput as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
         return 2
     except CaptionAccError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 3
+    except ValidationError as e:  # a malformed CAPTIONACC_* value (environment or .env)
+        bad = "; ".join(f"{'.'.join(map(str, err['loc'])).upper() or 'settings'}: {err['msg']}"
+                        for err in e.errors())
+        print(f"error: invalid setting: {_one_line(bad)}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as e:  # a .env that is not UTF-8
+        print(f"error: cannot read settings: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the output directory: not writable, a file, on a full disk
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"error: {_one_line(e.strerror or e)}{_one_line(where)}", file=sys.stderr)
+        return 2 if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
+                                errno.ENOENT, errno.EEXIST) else 3
+    except MemoryError:
+        print("error: out of memory (try a smaller video, or a machine with more memory)", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    """An error as one line a terminal shows whole: a file name may hold newlines, a --crop
+    value may be 100 KB."""
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 if __name__ == "__main__":
