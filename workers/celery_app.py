@@ -4,7 +4,7 @@
 nothing and reads no configuration: settings are read from the environment the first time the
 app is configured (``on_configure``), i.e. when a worker starts or a task is first sent.
 
-Configuration (environment):
+Configuration (environment, else ``.env`` in the working directory, as for every setting):
   CAPTIONACC_REDIS_URL / CELERY_BROKER_URL   broker (default redis://127.0.0.1:6379/0)
   CELERY_RESULT_BACKEND                      results (default: the broker URL)
   CAPTIONACC_BROKER_VISIBILITY_TIMEOUT       seconds before an unacked job is redelivered
@@ -75,10 +75,25 @@ JOB_ALIASES = {
 }
 
 
+def _setting(name: str) -> str | None:
+    """A variable from the environment, else from ``.env`` in the working directory: where
+    every other setting is read from (tasks.settings), so a broker named only in ``.env`` is
+    not silently swapped for the default one."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    if os.path.isfile(".env"):
+        from dotenv import dotenv_values
+
+        return dotenv_values(".env", encoding="utf-8").get(name) or None
+    return None
+
+
 def broker_url() -> str:
     return (
-        os.environ.get("CAPTIONACC_REDIS_URL")
-        or os.environ.get("CELERY_BROKER_URL")
+        _setting("CAPTIONACC_REDIS_URL")
+        or _setting("CELERY_BROKER_URL")
+        or _setting("REDIS_URL")
         or "redis://127.0.0.1:6379/0"
     )
 
@@ -87,8 +102,8 @@ def celery_config() -> dict:
     """The settings, read from the environment now."""
     url = broker_url()
     longest = max(j.timeout for j in JOBS.values())
-    visibility = int(os.environ.get("CAPTIONACC_BROKER_VISIBILITY_TIMEOUT", str(2 * longest)))
-    restore = int(os.environ.get("CAPTIONACC_BROKER_RESTORE_INTERVAL", "10"))
+    visibility = int(_setting("CAPTIONACC_BROKER_VISIBILITY_TIMEOUT") or str(2 * longest))
+    restore = int(_setting("CAPTIONACC_BROKER_RESTORE_INTERVAL") or "10")
     transport = {
         "visibility_timeout": visibility,
         "unacked_restore_interval": restore,
@@ -96,7 +111,7 @@ def celery_config() -> dict:
     }
     return dict(
         broker_url=url,
-        result_backend=os.environ.get("CELERY_RESULT_BACKEND") or url,
+        result_backend=_setting("CELERY_RESULT_BACKEND") or url,
         broker_transport_options=transport,
         result_backend_transport_options={"visibility_timeout": visibility},
         broker_connection_retry_on_startup=True,
