@@ -242,3 +242,22 @@ def test_deep_queue_goes_to_modal_standin_that_records_the_call_then_budget_back
     finally:
         rdb.delete("gpu-t4")  # drop the queued caption jobs
         busy.revoke(terminate=True, signal="SIGKILL")  # and the long one: it has done its part
+
+
+def test_modal_is_a_backend_only_with_modal_credentials(redis_server, tmp_path, monkeypatch):  # noqa: F811
+    """With no Modal account, a job sent to Modal fails with 'Token missing': from_env leaves
+    Modal out unless a token pair or a Modal config file is there."""
+    from workers.dispatcher import Dispatcher, modal_credentials
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CAPTIONACC_REDIS_URL", redis_server.url(DB))
+    monkeypatch.setenv("CAPTIONACC_MODAL_ENABLED", "1")
+    monkeypatch.setenv("MODAL_CONFIG_PATH", str(tmp_path / "none.toml"))
+    for name in ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert not modal_credentials() and "modal" not in Dispatcher.from_env().backends
+    monkeypatch.setenv("MODAL_TOKEN_ID", "ak-test")
+    monkeypatch.setenv("MODAL_TOKEN_SECRET", "as-test")
+    assert modal_credentials() and "modal" in Dispatcher.from_env().backends
+    monkeypatch.setenv("CAPTIONACC_MODAL_ENABLED", "0")
+    assert "modal" not in Dispatcher.from_env().backends

@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .celery_app import JOBS, JobSpec, broker_url
+from .celery_app import JOBS, JobSpec, _setting, broker_url
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +269,18 @@ def record_duration(redis, job: str, backend: str, seconds: float) -> None:
     pipe.execute()
 
 
+def modal_credentials() -> bool:
+    """Whether Modal's client can authenticate here: a token pair in the environment (or
+    ``.env``), or a Modal config file (``modal token new`` writes ``~/.modal.toml``)."""
+    if _setting("MODAL_TOKEN_ID") and _setting("MODAL_TOKEN_SECRET"):
+        return True
+    path = os.environ.get("MODAL_CONFIG_PATH") or os.path.expanduser("~/.modal.toml")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return "token_id" in f.read()
+    except OSError:
+        return False
+
 class Dispatcher:
     def __init__(
         self,
@@ -297,7 +309,9 @@ class Dispatcher:
 
     @classmethod
     def from_env(cls, **overrides) -> "Dispatcher":
-        url = os.environ.get("CAPTIONACC_REDIS_URL") or os.environ.get("CELERY_BROKER_URL")
+        """From the environment (else ``.env``). Modal is a backend only when it is enabled and
+        this process has Modal credentials."""
+        url = _setting("CAPTIONACC_REDIS_URL") or _setting("CELERY_BROKER_URL")
         kw: dict[str, Any] = dict(prices=Prices.from_env(),
                                   default_backend=os.environ.get("CAPTIONACC_BACKEND", "auto").lower())
         if url:
@@ -306,8 +320,12 @@ class Dispatcher:
             from .celery_app import app
 
             kw.update(redis=redis_lib.Redis.from_url(url), celery_app=app)
-            if os.environ.get("CAPTIONACC_MODAL_ENABLED", "1") not in ("0", "false", "no"):
-                kw["modal"] = ModalBackend()
+            if (_setting("CAPTIONACC_MODAL_ENABLED") or "1").lower() not in ("0", "false", "no"):
+                if modal_credentials():
+                    kw["modal"] = ModalBackend()
+                else:  # a job sent there would only fail with "Token missing"
+                    log.warning("Modal backend off: no Modal credentials (MODAL_TOKEN_ID and "
+                                "MODAL_TOKEN_SECRET, or ~/.modal.toml); jobs go to Celery workers")
         kw.update(overrides)
         return cls(**kw)
 
