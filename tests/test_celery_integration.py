@@ -140,6 +140,14 @@ def test_reprocess_command_sends_and_waits(cluster, reference):
     lines = out.stdout.strip().splitlines()
     assert json.loads(lines[0])["queue"] == "gpu-t4"
     assert json.loads(lines[-1]) == ref[("generate_caption_ocr", 10)]
+    # A bad input found by the worker (a frame range past the video) exits 2, as on the client.
+    bad = subprocess.run(
+        [sys.executable, "-m", "workers.cli_ops", "reprocess", "caption-ocr", "--chunks-prefix", prefix,
+         "--start", "100000", "--end", "100010", "--wait", "--timeout", "120"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+    )
+    assert bad.returncode == 2, (bad.stdout, bad.stderr)
+    assert "InvalidFrameRange" in bad.stderr
 
 
 def test_context_and_models_load_once_per_worker_process(cluster):

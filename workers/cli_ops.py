@@ -115,11 +115,17 @@ def run_reprocess(args: argparse.Namespace) -> int:
     print(json.dumps({"task_id": res.id, "task": spec.task_name, "queue": spec.queue}))
     if not args.wait:
         return 0
+    from gpu_kernels.errors import CaptionAccError
+
     try:
         out = res.get(timeout=args.timeout or spec.timeout + 60)
     except Exception as e:  # noqa: BLE001 - report any failure as an exit code
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        # The worker's typed errors come back as themselves (Celery rebuilds the class): the
+        # same contract as captionacc run, 2 for bad input, 3 for other product errors.
+        if isinstance(e, BadInput):
+            return 2
+        return 3 if isinstance(e, CaptionAccError) else 1
     print(json.dumps(out, ensure_ascii=False))
     return 0
 
