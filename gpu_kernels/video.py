@@ -94,12 +94,29 @@ def _open(path: str | os.PathLike, hwaccel: str | None = None) -> "av.container.
     if fmt == "image2" or fmt.endswith("_pipe"):  # png_pipe, jpeg_pipe, ...: a photo renamed .mp4
         container.close()
         raise InvalidVideo(f"a still image ({fmt}), not a video: {path}")
-    if not container.streams.video:
+    if video_stream(container) is None:
         container.close()
-        raise InvalidVideo(f"no video stream in {path}")
+        only_cover = " (only a cover picture)" if container.streams.video else ""
+        raise InvalidVideo(f"no video stream in {path}{only_cover}")
     # Frame-threaded decoding; must be set before the codec opens (first decode).
-    container.streams.video[0].thread_type = "AUTO"
+    video_stream(container).thread_type = "AUTO"
     return container
+
+
+def video_stream(container):
+    """The stream that holds the video: never an attached picture (cover art, which many files
+    put first), the default one before others, then the largest. None if there is none."""
+    from av.stream import Disposition
+
+    def still(st) -> bool:
+        return bool(st.disposition & (Disposition.attached_pic | Disposition.timed_thumbnails))
+
+    moving = [st for st in container.streams.video if not still(st)]
+    if not moving:
+        return None
+    return max(moving, key=lambda st: (bool(st.disposition & Disposition.default),
+                                       (st.codec_context.width or 0) * (st.codec_context.height or 0),
+                                       -st.index))
 
 
 def _duration(container, stream) -> float:
@@ -117,7 +134,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     containers (MP4/MOV, Matroska/WebM), that the data reaches the end the header promises."""
     container = _open(path)
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         cc = stream.codec_context
         rate = stream.average_rate or stream.guessed_rate or 0
         info = VideoInfo(
@@ -261,7 +278,7 @@ def iter_grid_windows(
     step = 1 / Fraction(rate).limit_denominator(1000)
     container = _open(path, hwaccel)
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         if skip_nonref:
             stream.codec_context.skip_frame = "NONREF"
         rate_guess = stream.average_rate or stream.guessed_rate or Fraction(25)
@@ -328,7 +345,7 @@ def sample_frames(
     targets = sorted(set(float(t) for t in times))
     container = _open(path)
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         tb = Fraction(stream.time_base)
         t0 = _stream_start(stream)
         if t0 is None and targets:  # no stated start: the first frame's time is the start
@@ -336,7 +353,7 @@ def sample_frames(
             t0 = _frame_time(first, Fraction(0)) if first is not None else Fraction(0)
             container.close()
             container = _open(path)
-            stream = container.streams.video[0]
+            stream = video_stream(container)
         t0 = t0 or Fraction(0)
 
         def position(ft: Fraction):
@@ -348,7 +365,7 @@ def sample_frames(
                 if at <= 0:  # from the very beginning: a fresh demuxer, no seek to get wrong
                     container.close()
                     container = _open(path)
-                    stream = container.streams.video[0]
+                    stream = video_stream(container)
                     frames = _decode_frames(container, stream, stats)
                     return frames, next(frames, None)
                 container.seek(int((at + t0) / tb), stream=stream, backward=True, any_frame=False)

@@ -91,3 +91,26 @@ def test_bad_files_raise_invalid_video(tmp_path, index_clip):
     for path in [missing, empty, garbage, truncated, audio]:
         with pytest.raises(InvalidVideo):
             probe(str(path))
+
+
+@pytest.mark.skipif(not __import__("shutil").which("ffmpeg"), reason="needs the ffmpeg CLI to mux cover art")
+def test_cover_art_stream_first_is_skipped(tmp_path, index_clip):
+    """Many files carry cover art as a picture stream, often stream 0 (Matroska keeps the order
+    given): the video is the other stream. Before, stream 0 was decoded: one still, no captions."""
+    from PIL import Image
+
+    cover = tmp_path / "cover.png"
+    Image.new("RGB", (320, 320), (200, 30, 30)).save(cover)
+    out = tmp_path / "with_cover.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(cover), "-i", index_clip, "-map", "0", "-map", "1",
+                    "-c:v:0", "png", "-c:v:1", "copy", "-disposition:v:0", "attached_pic",
+                    "-disposition:v:1", "default", str(out)], check=True)
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.name == "png"
+    info = probe(str(out))
+    assert (info.width, info.height) == (64, 48)
+    # The counting clip's frames, in order (Matroska rounds times to milliseconds: a frame may
+    # land one earlier than in the MP4), never the red cover.
+    got = [_which(f) for _, f in iter_frames_at_rate(str(out), 10.0, to_rgb)]
+    assert got == sorted(got) and len(set(got)) >= 15 and got[0] == 0
+    assert abs(_which(next(iter(sample_frames(str(out), [0.5], to_rgb)))[1]) - 12) <= 1

@@ -23,7 +23,8 @@ import av
 import numpy as np
 
 from ..errors import InvalidVideo
-from ..video import DecodeStats, _decode_frames, _frame_time, _open, _stream_start, crop_transform
+from ..video import (DecodeStats, _decode_frames, _frame_time, _open, _stream_start, crop_transform,
+                     video_stream)
 from .base import DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY, PairPredictor
 from .decode import Interval, pair_log_scores
 
@@ -82,7 +83,7 @@ def refine_boundaries(
     stats = DecodeStats()
     container = _open(video_path)
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         tb = Fraction(stream.time_base) if stream.time_base else Fraction(1, 90000)
         frame_dur = 1 / Fraction(stream.average_rate or stream.guessed_rate or 25)
         # Times are relative to the stream's start, as in iter_frames_at_rate (MPEG-TS offsets).
