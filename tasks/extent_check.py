@@ -100,6 +100,10 @@ MIN_GAP = PROBE_FRAMES + 1  # 10 Hz frames: shorter gaps cannot hold a probe
 DIP_P = 0.9
 DIP_PAIRS = PROBE_STEP
 DIP_MIN_CHARS = 2
+# Within this many frames of a span the model hesitates at every caption's own shoulders (fades,
+# anti-aliased edges coming and going): 72 such runs on the 10-min bench clip, none a cue. A
+# hesitation that close is not probed.
+DIP_MARGIN = 3
 
 
 @dataclass
@@ -420,10 +424,11 @@ def _dip_spans(avg: np.ndarray, spans: list[CaptionExtent], n_frames: int, durat
                st: CheckStats) -> list[CaptionExtent]:
     """Pseudo-spans over the model's brief hesitations outside ``spans`` (see ``DIP_P``): a
     run of at most ``DIP_PAIRS`` pairs whose P(empty_empty) is under ``DIP_P``, both frames of
-    each pair at least one frame away from every span; the pseudo-span holds the run's frames."""
+    each pair at least ``DIP_MARGIN`` frames away from every span; the pseudo-span holds the
+    run's frames."""
     free = np.ones(n_frames, bool)
     for e in spans:
-        free[max(0, e.start_frame - 1) : min(n_frames, e.end_frame + 1)] = False
+        free[max(0, e.start_frame - DIP_MARGIN) : min(n_frames, e.end_frame + DIP_MARGIN)] = False
     pairs = min(len(avg), n_frames - 1)
     low = [k for k in range(pairs) if avg[k, EMPTY_EMPTY] < DIP_P and free[k] and free[k + 1]]
     runs: list[list[int]] = []
