@@ -47,13 +47,12 @@ def main() -> int:
     scorer = load_scorer()
     merge = pipeline.merge_captions
     seen: dict = {}
+    lowest: list[float] = []  # every caption reading's OCR confidence
 
     def recording(caps, max_gap_frames=1, changes=None, min_confidence=0.0):  # what run_video hands the merge step
         seen.update(caps=caps, changes=changes, floor=min_confidence)
         lowest.extend(c.confidence for c in caps if c.text.strip())
         return merge(caps, max_gap_frames, changes, min_confidence)
-
-    lowest: list[float] = []
 
     pipeline.merge_captions = recording
     totals = {"shipped": [0, 0, 0, 0], "join every similar text": [0, 0, 0, 0]}

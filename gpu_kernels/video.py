@@ -94,12 +94,13 @@ def _open(path: str | os.PathLike, hwaccel: str | None = None) -> "av.container.
     if fmt == "image2" or fmt.endswith("_pipe"):  # png_pipe, jpeg_pipe, ...: a photo renamed .mp4
         container.close()
         raise InvalidVideo(f"a still image ({fmt}), not a video: {path}")
-    if video_stream(container) is None:
+    stream = video_stream(container)
+    if stream is None:
         container.close()
         only_cover = " (only a cover picture)" if container.streams.video else ""
         raise InvalidVideo(f"no video stream in {path}{only_cover}")
     # Frame-threaded decoding; must be set before the codec opens (first decode).
-    video_stream(container).thread_type = "AUTO"
+    stream.thread_type = "AUTO"
     return container
 
 

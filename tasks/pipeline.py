@@ -164,9 +164,13 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
 def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
     """(crop region, "suggested" | "default") from ``layout_config`` of a layout.db."""
     with open_db(storage, layout_db_key) as conn:
-        row = conn.execute(
-            "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
-        ).fetchone()
+        return _layout_config(conn)
+
+
+def _layout_config(conn) -> tuple[CropRegion, str]:
+    row = conn.execute(
+        "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
+    ).fetchone()
     return CropRegion(*row[:4]), ("suggested" if row[4] != "default" else "default")
 
 
@@ -179,15 +183,12 @@ def suggested_regions(storage, layout_db_key: str) -> tuple[list[CropRegion], st
 def _layout_plan(storage, layout_db_key: str) -> tuple[list[CropRegion], str, tuple[str, ...]]:
     """:func:`suggested_regions` and the scene texts, from one read of the layout.db."""
     with open_db(storage, layout_db_key) as conn:
-        row = conn.execute(
-            "SELECT crop_left, crop_top, crop_right, crop_bottom, anchor_type FROM layout_config"
-        ).fetchone()
+        region, source = _layout_config(conn)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         rows = (conn.execute("SELECT crop_left, crop_top, crop_right, crop_bottom FROM layout_regions"
                              " ORDER BY region_index").fetchall() if "layout_regions" in tables else [])
         scene = scene_texts_of(conn)
-    source = "suggested" if row[4] != "default" else "default"
-    return ([CropRegion(*r) for r in rows] or [CropRegion(*row[:4])]), source, scene
+    return ([CropRegion(*r) for r in rows] or [region]), source, scene
 
 
 def caption_intervals(storage, caption_frame_extents_db_key: str, region: int = 0

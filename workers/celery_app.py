@@ -75,7 +75,7 @@ JOB_ALIASES = {
 }
 
 
-def _setting(name: str) -> str | None:
+def env_setting(name: str) -> str | None:
     """A variable from the environment, else from ``.env`` in the working directory: where
     every other setting is read from (tasks.settings), so a broker named only in ``.env`` is
     not silently swapped for the default one."""
@@ -89,21 +89,21 @@ def _setting(name: str) -> str | None:
     return None
 
 
+def configured_broker_url() -> str | None:
+    """The broker this deployment names, if any (the dispatcher connects only then)."""
+    return env_setting("CAPTIONACC_REDIS_URL") or env_setting("CELERY_BROKER_URL") or env_setting("REDIS_URL")
+
+
 def broker_url() -> str:
-    return (
-        _setting("CAPTIONACC_REDIS_URL")
-        or _setting("CELERY_BROKER_URL")
-        or _setting("REDIS_URL")
-        or "redis://127.0.0.1:6379/0"
-    )
+    return configured_broker_url() or "redis://127.0.0.1:6379/0"
 
 
 def celery_config() -> dict:
     """The settings, read from the environment now."""
     url = broker_url()
     longest = max(j.timeout for j in JOBS.values())
-    visibility = int(_setting("CAPTIONACC_BROKER_VISIBILITY_TIMEOUT") or str(2 * longest))
-    restore = int(_setting("CAPTIONACC_BROKER_RESTORE_INTERVAL") or "10")
+    visibility = int(env_setting("CAPTIONACC_BROKER_VISIBILITY_TIMEOUT") or str(2 * longest))
+    restore = int(env_setting("CAPTIONACC_BROKER_RESTORE_INTERVAL") or "10")
     transport = {
         "visibility_timeout": visibility,
         "unacked_restore_interval": restore,
@@ -111,7 +111,7 @@ def celery_config() -> dict:
     }
     return dict(
         broker_url=url,
-        result_backend=_setting("CELERY_RESULT_BACKEND") or url,
+        result_backend=env_setting("CELERY_RESULT_BACKEND") or url,
         broker_transport_options=transport,
         result_backend_transport_options={"visibility_timeout": visibility},
         broker_connection_retry_on_startup=True,

@@ -33,15 +33,16 @@ def video_id_for(path: str) -> str:
 OUTPUTS = ("captions.srt", "captions.vtt", "captions.db")
 
 
-def _publish_outputs(out: str, files: dict[str, object]) -> None:
-    """Write each output beside its final name, then rename it over that name: a reader never
-    sees a torn file, a full disk leaves the previous file whole, and a planted symlink is
-    replaced, never followed. ``files``: name → a path to copy or a callable writing to a path."""
+def _publish(files: dict[str, object]) -> None:
+    """Write each file beside its final path, then rename them all over those paths: a reader
+    never sees a torn file, a full disk leaves the previous file whole, and a planted symlink is
+    replaced, never followed. ``files``: final path → a path to copy or a callable writing to a
+    path."""
     done: list[tuple[str, str]] = []
     try:
-        for name, src in files.items():
-            tmp = os.path.join(out, f".{name}.{os.getpid()}.tmp")
-            done.append((tmp, os.path.join(out, name)))
+        for final, src in files.items():
+            tmp = os.path.join(os.path.dirname(final), f".{os.path.basename(final)}.{os.getpid()}.tmp")
+            done.append((tmp, final))
             if callable(src):
                 src(tmp)
             else:
@@ -121,16 +122,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     dest = storage.path(keys.video)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     if not os.path.exists(dest):  # the id is the content's: an existing copy is this video
-        tmp = f"{dest}.{os.getpid()}.tmp"
-        try:
+        def link_or_copy(tmp: str) -> None:
             try:
                 os.link(video, tmp)  # no copy of a large file when it's on the same filesystem
             except OSError:
                 shutil.copyfile(video, tmp)
-            os.replace(tmp, dest)  # a copy cut short never passes for the video
-        finally:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
+
+        _publish({dest: link_or_copy})  # a copy cut short never passes for the video
     from tasks.settings import Settings
 
     ocr_name = args.ocr or Settings().ocr
@@ -155,8 +153,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with gzip.open(storage.path(keys.captions_db), "rb") as src, open(dest, "wb") as dst:
             shutil.copyfileobj(src, dst)
 
-    _publish_outputs(out, {"captions.srt": storage.path(keys.captions_srt),
-                           "captions.vtt": storage.path(keys.captions_vtt), "captions.db": unzip_db})
+    _publish({os.path.join(out, "captions.srt"): storage.path(keys.captions_srt),
+              os.path.join(out, "captions.vtt"): storage.path(keys.captions_vtt),
+              os.path.join(out, "captions.db"): unzip_db})
     wall = time.monotonic() - t0
     shown = ";".join(f"{r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}"
                      for r in (result.regions or [result.crop_region]))

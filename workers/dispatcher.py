@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .celery_app import JOBS, JobSpec, _setting, broker_url
+from .celery_app import JOBS, JobSpec, broker_url, configured_broker_url, env_setting
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def record_duration(redis, job: str, backend: str, seconds: float) -> None:
 def modal_credentials() -> bool:
     """Whether Modal's client can authenticate here: a token pair in the environment (or
     ``.env``), or a Modal config file (``modal token new`` writes ``~/.modal.toml``)."""
-    if _setting("MODAL_TOKEN_ID") and _setting("MODAL_TOKEN_SECRET"):
+    if env_setting("MODAL_TOKEN_ID") and env_setting("MODAL_TOKEN_SECRET"):
         return True
     path = os.environ.get("MODAL_CONFIG_PATH") or os.path.expanduser("~/.modal.toml")
     try:
@@ -280,6 +280,7 @@ def modal_credentials() -> bool:
             return "token_id" in f.read()
     except OSError:
         return False
+
 
 class Dispatcher:
     def __init__(
@@ -311,7 +312,7 @@ class Dispatcher:
     def from_env(cls, **overrides) -> "Dispatcher":
         """From the environment (else ``.env``). Modal is a backend only when it is enabled and
         this process has Modal credentials."""
-        url = _setting("CAPTIONACC_REDIS_URL") or _setting("CELERY_BROKER_URL")
+        url = configured_broker_url()
         kw: dict[str, Any] = dict(prices=Prices.from_env(),
                                   default_backend=os.environ.get("CAPTIONACC_BACKEND", "auto").lower())
         if url:
@@ -320,7 +321,7 @@ class Dispatcher:
             from .celery_app import app
 
             kw.update(redis=redis_lib.Redis.from_url(url), celery_app=app)
-            if (_setting("CAPTIONACC_MODAL_ENABLED") or "1").lower() not in ("0", "false", "no"):
+            if (env_setting("CAPTIONACC_MODAL_ENABLED") or "1").lower() not in ("0", "false", "no"):
                 if modal_credentials():
                     kw["modal"] = ModalBackend()
                 else:  # a job sent there would only fail with "Token missing"
