@@ -12,6 +12,15 @@ command -v fc-list >/dev/null || need+=(fontconfig)
 # Debian's FFmpeg has libass (the subtitles= filter): the realistic benchmark and its tests burn
 # ASS captions over real footage with it (PyAV's bundled FFmpeg has no libass).
 [[ "$(ffmpeg -hide_banner -filters 2>/dev/null)" == *" subtitles "* ]] || need+=(ffmpeg)
+# Noto Sans/Serif: the languages benchmark draws Cyrillic, Vietnamese and Latin captions with them.
+[ -e /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || need+=(fonts-noto-core)
+# Tesseract models for the caption languages PP-OCR's shipped recogniser cannot read (the
+# recogniser itself is the tesserocr wheel): Cyrillic (ru uk bg), Korean, Vietnamese; OSD and
+# the script models serve --lang auto. Other languages: apt-get install tesseract-ocr-<model>.
+for pkg in osd eng rus ukr bul kor vie script-cyrl script-hang script-viet; do
+  f=${pkg#script-}; case $pkg in script-cyrl) f=Cyrillic;; script-hang) f=Hangul;; script-viet) f=Vietnamese;; esac
+  [ -e /usr/share/tesseract-ocr/5/tessdata/$f.traineddata ] || need+=(tesseract-ocr-$pkg)
+done
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "installing system packages: ${need[*]}"

@@ -27,6 +27,11 @@ class InvalidCropRegion(BadInput):
     """A crop region outside [0, 1], inverted, or with zero area in pixels."""
 
 
+class UnsupportedLanguage(BadInput):
+    """A caption language no local recogniser reads, or whose model is not installed: the
+    message names the package that provides it."""
+
+
 class InvalidId(BadInput):
     """A tenant or video id that is not a UUID, or a key outside the caller's tree."""
 

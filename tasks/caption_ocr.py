@@ -19,6 +19,7 @@ from gpu_kernels.extents.base import EMPTY_EMPTY
 from gpu_kernels.median import median_frame
 from gpu_kernels.textmask import suppress_scene_text
 
+from .caption_language import settle_language
 from .chunks import ChunkReader
 from .context import JobContext
 from .errors import CorruptData, Fatal, MissingObject
@@ -135,6 +136,7 @@ def ocr_captions(
     caption's text; None: read from the video's layout.db (none if it has no such table)."""
     keys, version = parse_chunks_prefix(chunks_prefix)
     ctx = ctx or JobContext.from_env()
+    settle_language(ctx, keys.layout_db)  # --lang auto: the extract job's verdict
     ranges = list(ranges)
     if scene is None:
         scene = load_scene_texts(ctx.storage, keys.layout_db)

@@ -44,6 +44,7 @@ class JobContext:
     _ocr: "OcrEngine | None" = field(default=None, repr=False)
     _predictor: "PairPredictor | None" = field(default=None, repr=False)
     _device: "torch.device | None" = field(default=None, repr=False)
+    _resolved: str | None = field(default=None, repr=False)  # lang="auto": this video's language
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -84,7 +85,7 @@ class JobContext:
             if self._ocr is None:
                 from .ocr import open_ocr
 
-                self._ocr = open_ocr(self.ocr_name, lang=self.lang)
+                self._ocr = open_ocr(self.ocr_name, lang=self.caption_language)
             return self._ocr
 
     @property
@@ -95,6 +96,29 @@ class JobContext:
 
                 self._predictor = get_predictor(self.predictor_name, device=self.device)
             return self._predictor
+
+    def resolve_language(self, lang: str) -> None:
+        """With ``lang="auto"``, the language of the video at hand ("" = the default
+        recogniser), detected by its extract job: the OCR engine reads it from now on. A worker's
+        context serves many videos, so ``lang`` itself stays ``auto``."""
+        with self._lock:
+            if not self.auto_language or (lang or None) == self._resolved:
+                return
+            self._resolved = lang or None
+            if self._ocr is not None:
+                self._ocr.close()
+                self._ocr = None
+
+    @property
+    def auto_language(self) -> bool:
+        """``lang="auto"`` with the local engines, which detect the language themselves
+        (:mod:`tasks.ocr.detect`); Google Vision is given ``auto`` as it is (no hints)."""
+        return (self.lang or "").strip().lower() == "auto" and self.ocr_name == "rapidocr"
+
+    @property
+    def caption_language(self) -> str | None:
+        """The language the OCR engine reads: ``lang``, or with auto the resolved one."""
+        return self._resolved if self.auto_language else self.lang
 
     def close(self) -> None:
         for res in (self._ocr, self._predictor, self.storage):

@@ -29,6 +29,7 @@ from gpu_kernels.stream import Sink, threaded
 from gpu_kernels.video import DecodeStats, iter_grid_windows, probe
 
 from .chunks import ChunkReader, ChunkWriter
+from .caption_language import settle_language
 from .context import JobContext
 from .databases import EXTENTS_SCHEMA, new_db, publish_db
 from .errors import BadInput, CorruptData, InvalidVideo, MissingObject
@@ -160,6 +161,7 @@ def crop_and_infer_caption_frame_extents(
     if frame_rate != 10.0:
         raise BadInput(f"frame_rate must be 10.0: frame indices live in one 10 Hz space (got {frame_rate})")
     ctx = ctx or JobContext.from_env()
+    settle_language(ctx, keys.layout_db)  # --lang auto: the extract job's verdict
     storage = ctx.storage
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()

@@ -11,5 +11,6 @@ from gpu_kernels.errors import (  # noqa: F401
     InvalidVideo,
     MissingObject,
     Transient,
+    UnsupportedLanguage,
     is_interruption,
 )

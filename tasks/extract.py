@@ -25,6 +25,7 @@ THUMBNAIL_WIDTH = 320
 MIN_LAYOUT_FRAMES = 30  # short clips are sampled more densely so the layout has enough to go on
 SHORT_VIDEO_SECONDS = 120.0
 OCR_BATCH = 8
+DETECT_FRAMES = 8  # frames read to tell the caption language (--lang auto)
 MAX_OCR_FAILED_SHARE = 0.2  # above this the layout would rest on too little: fail, retryably
 
 
@@ -37,6 +38,16 @@ def sample_times(duration: float, frame_rate: float) -> list[float]:
     indices = sorted({int(round(k * interval * 10)) for k in range(n)})
     last_valid = max(0, int(math.ceil(duration * 10)) - 1)
     return [i / 10 for i in indices if i <= last_valid]
+
+
+def _detect_language(path: str, times: list[float]) -> str:
+    """``--lang auto``: the language of DETECT_FRAMES of the layout's sample frames, spread over
+    the video (:func:`tasks.ocr.detect.detect_language`)."""
+    from .ocr.detect import detect_language
+
+    step = max(1, len(times) // DETECT_FRAMES)
+    picked = times[step // 2::step][:DETECT_FRAMES]
+    return detect_language([img for _, img in sample_frames(path, picked, to_rgb)])
 
 
 def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
@@ -95,6 +106,8 @@ def extract_frames_and_ocr(
         info = probe(path)
         times = sample_times(info.duration, frame_rate)
         stats = DecodeStats()
+        if ctx.auto_language:
+            ctx.resolve_language(_detect_language(path, times))
         frame_rows, ocr_rows, layout_boxes = [], [], []
         batch: list[tuple[int, float, np.ndarray]] = []
         failed = [0]  # frames whose OCR failed even alone (a cell the closure can update)
@@ -134,7 +147,8 @@ def extract_frames_and_ocr(
     with new_db(RAW_OCR_SCHEMA) as (conn, dbpath):
         set_metadata(conn, video_key=video_key, width=info.width, height=info.height,
                      duration=info.duration, fps=info.fps, frame_rate=frame_rate,
-                     ocr_engine=ctx.ocr.name, coordinates="pixels, top-left origin",
+                     ocr_engine=ctx.ocr.name, caption_language=ctx.caption_language or "",
+                     coordinates="pixels, top-left origin",
                      corrupt_packets=stats.corrupt_packets, ocr_failed_frames=failed[0],
                      created_at=time.time())
         conn.executemany("INSERT INTO frames VALUES (?,?,?,?)", frame_rows)
@@ -145,7 +159,8 @@ def extract_frames_and_ocr(
 
     with new_db(LAYOUT_SCHEMA) as (conn, dbpath):
         set_metadata(conn, coordinates="fractions of the frame, top-left origin",
-                     frame_width=info.width, frame_height=info.height, ocr_engine=ctx.ocr.name)
+                     frame_width=info.width, frame_height=info.height, ocr_engine=ctx.ocr.name,
+                     caption_language=ctx.caption_language or "")
         rows = []
         per_frame: dict[int, int] = {}
         for b in layout_boxes:

@@ -109,6 +109,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise InvalidVideo(f"video file not found: {args.video}")
     if not os.path.isfile(video):  # a directory, a FIFO, a device: nothing to seek in or hash
         raise InvalidVideo(f"not a regular file: {args.video}")
+    from tasks.settings import Settings
+
+    settings = Settings()
+    ocr_name = args.ocr or settings.ocr
+    lang = args.lang or settings.lang
+    if ocr_name == "rapidocr":  # a language without a local model fails now, not after decoding
+        from tasks.ocr.languages import check_lang
+
+        check_lang(lang)
     crops = [c for c in (args.crop or []) if c != "auto"]
     # Several regions by hand: repeat --crop, or separate them with ';'.
     regions = [CropRegion.parse(part) for c in crops for part in c.split(";") if part.strip()]
@@ -129,17 +138,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 shutil.copyfile(video, tmp)
 
         _publish({dest: link_or_copy})  # a copy cut short never passes for the video
-    from tasks.settings import Settings
-
-    ocr_name = args.ocr or Settings().ocr
     bars = _Bars(enabled=not args.quiet)
-    ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=args.lang, device_name=args.device,
+    ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=lang, device_name=args.device,
                      predictor_name=args.model, progress=bars)
     from tasks.pipeline import NoCaptionsFound
 
     try:
         result = run_video(keys.video, keys.tenant_id, keys.video_id, ctx=ctx, regions=regions or None)
         model_version = ctx.predictor.model_version
+        lang_used = ctx.caption_language
+        if ctx.auto_language:
+            lang_used = f"{lang_used or 'default'}, detected"
+        ocr_used = ctx.ocr.name + (f" ({lang_used})" if lang_used else "")
     except NoCaptionsFound as e:
         gone = _drop_stale_outputs(out)
         if gone:
@@ -165,7 +175,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"video duration: {result.duration:.1f} s   wall time: {wall:.1f} s "
         f"({result.duration / wall if wall else 0:.1f}x real time)\n"
         f"crop region{'s' if n_regions > 1 else ''} ({result.crop_source}): {shown}\n"
-        f"extents model: {model_version}   ocr: {ocr_name}\n"
+        f"extents model: {model_version}   ocr: {ocr_used}\n"
         f"wrote {os.path.join(out, 'captions.srt')}, captions.vtt, captions.db\n"
         f"artefacts: {os.path.join(out, keys.client)} and {os.path.join(out, keys.server)}"
     )
@@ -182,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--crop", action="append", default=None,
                      help="'auto' (every caption region suggested from OCR; the default) or L,T,R,B "
                           "fractions; repeat it, or separate regions with ';', for several regions")
-    run.add_argument("--lang", default=None, help="caption language hint, e.g. zh, en")
+    run.add_argument("--lang", default=None, help="caption language (ISO 639-1; CAPTIONACC_LANG): zh, en, ja "
+                     "(the default recogniser); ru, uk, bg, ko, vi, es, fr, de, ... (Tesseract, model from "
+                     "Debian's tesseract-ocr-<model>); several as ru,en")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     run.add_argument("--ocr", default=None, choices=["rapidocr", "google-vision"],
                      help="OCR engine (default: CAPTIONACC_OCR, else rapidocr)")

@@ -27,7 +27,10 @@ ERROR_KEY = "__captionacc_error__"
 
 image = (
     modal.Image.debian_slim(python_version="3.11")
-    .apt_install("libgl1", "libglib2.0-0", "fonts-wqy-microhei")
+    .apt_install("libgl1", "libglib2.0-0", "fonts-wqy-microhei",
+                 # Models for Cyrillic, Korean and Vietnamese captions and --lang auto (tasks/ocr/languages.py).
+                 *(f"tesseract-ocr-{m}" for m in ("osd", "eng", "rus", "ukr", "bul", "kor", "vie", "script-cyrl",
+                                                   "script-hang", "script-viet")))
     # The same torch as the Makefile; the PyPI Linux wheel is the CUDA build.
     .pip_install("torch==2.13.0")
     .add_local_dir(_ROOT, "/opt/captionacc", copy=True,

@@ -26,9 +26,15 @@ from synth.ass import footage_segment, frame_count  # noqa: E402
 DEFAULT_OUT = ROOT / "build" / "realworld"
 
 
-def load_manifest(only: str | None = None) -> list[dict]:
-    """Every clip, or those named in ``only``: comma-separated classes and/or clip names."""
-    clips = json.loads((HERE / "clips.json").read_text(encoding="utf-8"))["clips"]
+SUITES = {"realworld": HERE, "languages": HERE.parent / "languages"}
+
+
+def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
+    """Every clip of a suite (its ``clips.json``), or those named in ``only``: comma-separated
+    classes and/or clip names. Each clip's ``script`` becomes an absolute path."""
+    base = SUITES[suite]
+    clips = json.loads((base / "clips.json").read_text(encoding="utf-8"))["clips"]
+    clips = [{**c, "script": str(base / c["script"])} for c in clips]
     if only:
         wanted = {w.strip() for w in only.split(",") if w.strip()}
         known = {c["class"] for c in clips} | {c["name"] for c in clips}
@@ -45,7 +51,7 @@ def build(clips: list[dict], out_dir: Path = DEFAULT_OUT, force: bool = False, l
     out_dir.mkdir(parents=True, exist_ok=True)
     done = []
     for clip in clips:
-        script_path = HERE / clip["script"]
+        script_path = Path(clip["script"])
         mp4, truth_path = out_dir / f"{clip['name']}.mp4", out_dir / f"{clip['name']}.json"
         footage = footage_dir() / clip["footage"]
         script = read_script(script_path)
@@ -73,9 +79,10 @@ def main() -> int:
     ap.add_argument("--only", metavar="CLASS", help="only the clips of this class")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     ap.add_argument("--force", action="store_true", help="render every clip again")
+    ap.add_argument("--suite", choices=sorted(SUITES), default="realworld", help="which clips.json")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    clips = build(load_manifest(a.only), a.out, a.force)
+    clips = build(load_manifest(a.only, a.suite), a.out, a.force)
     print(f"{len(clips)} clips in {a.out} ({time.perf_counter() - t0:.1f} s)")
     return 0
 

@@ -34,7 +34,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from build import DEFAULT_OUT as BUILD_DIR, build, load_manifest  # noqa: E402
+from build import DEFAULT_OUT as BUILD_DIR, SUITES, build, load_manifest  # noqa: E402
 
 from synth.ass import shared_dir  # noqa: E402
 
@@ -125,12 +125,17 @@ def main() -> int:
     ap.add_argument("--only", metavar="CLASS[,CLIP...]", help="only these classes and/or clips (comma-separated)")
     ap.add_argument("--out", type=Path, help="product outputs and predictions "
                     "(default build/realworld-runs/<timestamp>)")
-    ap.add_argument("--build-dir", type=Path, default=BUILD_DIR, help=f"rendered clips (default {BUILD_DIR})")
+    ap.add_argument("--build-dir", type=Path, help=f"rendered clips (default {BUILD_DIR}, or build/<suite>)")
+    ap.add_argument("--suite", choices=sorted(SUITES), default="realworld",
+                    help="realworld (layouts; default) or languages (scripts: Cyrillic, Hangul, Vietnamese, ...)")
+    ap.add_argument("--lang", default="clip", help="what to pass as captionacc's --lang: clip (each clip's own "
+                    "language from clips.json; none for realworld clips), auto, none, or a code for every clip")
     ap.add_argument("--product-src", type=Path, help="run the product from this source tree instead of the "
                     "installed one (e.g. a `git archive` of another commit; the venv's packages are reused)")
     a = ap.parse_args()
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    out = (a.out or ROOT / "build" / "realworld-runs" / stamp).resolve()
+    out = (a.out or ROOT / "build" / f"{a.suite}-runs" / stamp).resolve()
+    build_dir = (a.build_dir or (BUILD_DIR if a.suite == "realworld" else ROOT / "build" / a.suite)).resolve()
     preds, logs = out / "predictions", out / "logs"
     preds.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
@@ -142,7 +147,7 @@ def main() -> int:
         env = {**os.environ, "PYTHONPATH": str(product_cwd)}
     t_start = time.perf_counter()
 
-    clips = build(load_manifest(a.only), a.build_dir.resolve())
+    clips = build(load_manifest(a.only, a.suite), build_dir)
     build_s = time.perf_counter() - t_start
     print(f"built {len(clips)} clips in {build_s:.1f} s; running {exe}", flush=True)
 
@@ -152,6 +157,9 @@ def main() -> int:
         if clip_out.exists():
             shutil.rmtree(clip_out)
         cmd = [exe, "run", clip["video"], "--out", str(clip_out), "-q"]
+        lang = clip.get("lang") if a.lang == "clip" else (None if a.lang == "none" else a.lang)
+        if lang:
+            cmd += ["--lang", lang]
         t0 = time.perf_counter()
         with open(logs / f"{name}.log", "w") as log:
             rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=product_cwd, env=env).returncode
@@ -167,7 +175,8 @@ def main() -> int:
             status = "failed"
             print(f"  {name}: captionacc failed (rc {rc}); see {logs / (name + '.log')}", flush=True)
         r = scorer.score_files(clip["truth"], preds / f"{name}.srt")
-        rows.append({"clip": name, "class": clip["class"], "footage": clip["footage"], "duration": clip["duration"],
+        rows.append({"clip": name, "class": clip["class"], "lang": lang, "footage": clip["footage"],
+                     "duration": clip["duration"],
                      "wall_s": round(wall, 2), "rc": rc, "status": status, **r})
         print(f"  {name:28s} {wall:6.1f} s  gt {r['n_gt']:2d}  pred {r['n_pred']:2d}  matched {r['matched']:2d}  "
               f"extra {r['extra']:2d}", flush=True)
@@ -188,7 +197,8 @@ def main() -> int:
     record = {
         "when": datetime.now(timezone.utc).isoformat(), "machine": platform.machine(), "cpus": os.cpu_count(),
         "python": platform.python_version(), "commit": commit, "dirty": dirty,
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "only": a.only, "out": str(out),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "suite": a.suite, "lang": a.lang,
+        "only": a.only, "out": str(out),
         "product_src": str(product_cwd),
         "build_s": round(build_s, 1), "total_s": round(total_s, 1),
         "clips": [{k: v for k, v in r.items() if not k.startswith("_")} | {"on_time": r["_on_time"]} for r in rows],
@@ -196,7 +206,7 @@ def main() -> int:
     }
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
-    path = results / f"realworld_{stamp}.json"
+    path = results / f"{a.suite}_{stamp}.json"
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"record: {path.relative_to(ROOT)}\npredictions: {preds}")
     return 0
