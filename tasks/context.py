@@ -111,9 +111,10 @@ class JobContext:
 
     @property
     def auto_language(self) -> bool:
-        """``lang="auto"`` with the local engines, which detect the language themselves
-        (:mod:`tasks.ocr.detect`); Google Vision is given ``auto`` as it is (no hints)."""
-        return (self.lang or "").strip().lower() == "auto" and self.ocr_name == "rapidocr"
+        """No ``lang`` or ``lang="auto"``, with the local engines: they detect the language
+        themselves (:mod:`tasks.ocr.detect`), so a Russian or Korean video needs no flag. Google
+        Vision is given ``lang`` as it is (none: the configured hints; auto: none, it detects)."""
+        return (self.lang or "auto").strip().lower() == "auto" and self.ocr_name == "rapidocr"
 
     @property
     def caption_language(self) -> str | None:

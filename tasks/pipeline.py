@@ -104,8 +104,8 @@ def _part_of(p: Caption, c: Caption) -> bool:
 
 
 def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> bool:
-    if p.text.split() == c.text.split():
-        return True  # one caption split by a background change or scene cut
+    if p.text.split() == c.text.split() or bare(p.text) == bare(c.text):
+        return True  # one caption split by a background change or scene cut (its final "." read late)
     if _part_of(p, c) and c.start_frame - p.end_frame <= 1:
         return True
     if not similar_text(p.text, c.text):

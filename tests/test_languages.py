@@ -204,6 +204,17 @@ def _layout_db(storage, key: str, lang: str) -> None:
     os.remove(tmp)
 
 
+def test_language_is_detected_unless_named():
+    from tasks.context import JobContext
+    from tasks.storage import LocalStorage
+
+    storage = LocalStorage(".")
+    assert JobContext(storage=storage).auto_language and JobContext(storage=storage, lang="auto").auto_language
+    assert not JobContext(storage=storage, lang="zh").auto_language
+    vision = JobContext(storage=storage, ocr_name="google-vision")
+    assert not vision.auto_language and vision.caption_language is None  # Vision's own hints
+
+
 def test_auto_language_travels_through_layout_db(tmp_path):
     """A worker's context serves many videos: each job of a video reads the extract job's
     verdict, and the next video's verdict replaces it."""
@@ -292,3 +303,37 @@ def test_languages_benchmark_manifest_is_consistent():
     for c in clips:
         assert (bench / c["script"]).exists()
         assert c["lang"] in languages.RAPID or c["lang"] in languages.TESSERACT
+
+
+def test_named_latin_language_drops_cjk_readings():
+    """A Portuguese video's letter blocks read as "区" are scene text; with no language named,
+    the same reading is kept (a Chinese video's caption)."""
+    from tasks.ocr import join_lines, open_ocr
+    from tasks.ocr.languages import latin_only, latin_reading
+
+    assert latin_only("pt") and latin_only("fr,en") and not latin_only(None) and not latin_only("zh,en")
+    assert latin_reading("Você viu o meu caderno azul?") and not latin_reading("区")
+    frame = caption_frame(["Acho que o cachorro quer brincar."], "pt")
+    im = Image.fromarray(frame)
+    ImageDraw.Draw(im).text((100, 560), "区", font=ImageFont.truetype(FONTS["cjk"], 44), fill="white",
+                            stroke_width=3, stroke_fill="black")
+    band = np.asarray(im)[540:]
+    with open_ocr("rapidocr", lang="pt") as eng:
+        named, _ = join_lines(eng.recognize(band))
+    with open_ocr("rapidocr", lang="zh") as eng:
+        unnamed, _ = join_lines(eng.recognize(band))
+    assert "区" in unnamed and "区" not in named
+    assert cer("Acho que o cachorro quer brincar.", named) <= 0.05, named
+
+
+def test_small_latin_caption_is_not_taken_for_another_script(tmp_path):
+    """OSD named "HELLO 42" on 160x90 frames Thai, and the Hangul model read it with confidence:
+    only a reading mostly in the script's own letters counts."""
+    import av
+
+    import tests.fixtures_media as fm
+    from tasks.ocr.detect import detect_language
+
+    with av.open(fm.h264(str(tmp_path / "c.mp4"), n=4, caption=fm.CAPTION)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)][:8]
+    assert detect_language(frames) == ""

@@ -120,6 +120,10 @@ def test_merge_keeps_a_one_character_change_the_model_saw_apart():
     # The same text on both sides is one caption split by the background, whatever the model said.
     again = Caption(10, 20, 1, 2, "第2句字幕内容", 0.9, 10)
     assert len(merge_captions([first, again], changes={10: 0.99})) == 1
+    # So is the same text with its final stop read late (the model saw the "." appear).
+    a = Caption(0, 15, 0, 1.5, "Vamos nos encontrar no café depois do trabalho", 0.95, 15)
+    b = Caption(15, 18, 1.5, 1.8, "Vamos nos encontrar no café depois do trabalho.", 0.95, 3)
+    assert [(c.start_frame, c.end_frame) for c in merge_captions([a, b], changes={15: 0.99})] == [(0, 18)]
 
 
 def test_change_at_reads_both_directions():

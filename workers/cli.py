@@ -192,9 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--crop", action="append", default=None,
                      help="'auto' (every caption region suggested from OCR; the default) or L,T,R,B "
                           "fractions; repeat it, or separate regions with ';', for several regions")
-    run.add_argument("--lang", default=None, help="caption language (ISO 639-1; CAPTIONACC_LANG): zh, en, ja "
-                     "(the default recogniser); ru, uk, bg, ko, vi, es, fr, de, ... (Tesseract, model from "
-                     "Debian's tesseract-ocr-<model>); several as ru,en")
+    run.add_argument("--lang", default=None, help="caption language (ISO 639-1; CAPTIONACC_LANG): auto (the "
+                     "default: detected from the video), zh, en, ja, es, fr, de, ... (the default recogniser), "
+                     "ru, uk, bg, ko, vi (Tesseract, model from Debian's tesseract-ocr-<model>); several as ru,en")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     run.add_argument("--ocr", default=None, choices=["rapidocr", "google-vision"],
                      help="OCR engine (default: CAPTIONACC_OCR, else rapidocr)")

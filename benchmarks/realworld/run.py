@@ -129,7 +129,8 @@ def main() -> int:
     ap.add_argument("--suite", choices=sorted(SUITES), default="realworld",
                     help="realworld (layouts; default) or languages (scripts: Cyrillic, Hangul, Vietnamese, ...)")
     ap.add_argument("--lang", default="clip", help="what to pass as captionacc's --lang: clip (each clip's own "
-                    "language from clips.json; none for realworld clips), auto, none, or a code for every clip")
+                    "language from clips.json; none for realworld clips), auto, none (no flag: the product's default), "
+                    "or a code for every clip")
     ap.add_argument("--product-src", type=Path, help="run the product from this source tree instead of the "
                     "installed one (e.g. a `git archive` of another commit; the venv's packages are reused)")
     a = ap.parse_args()

@@ -22,6 +22,7 @@ from .tesseract import LineDetector, LineImage, TesseractEngine, _gray, tessdata
 log = logging.getLogger(__name__)
 
 MAX_LINES = 40  # enough text for OSD; more only costs time
+CHECK_LINES = 12  # the widest lines, read with the Hangul model to confirm or rule out Korean
 # Letters only one Cyrillic language of the three uses (Ukrainian і ї є ґ; Russian ы э ё),
 # and those Vietnamese adds to Latin (ơ ư đ and vowels with a dot below or hook above).
 UKRAINIAN = set("іїєґ")
@@ -34,6 +35,9 @@ SCRIPTS = {"Cyrillic": "cyrillic", "Latin": "latin", "Vietnamese": "latin"}
 # clips Japanese): every other verdict is checked by reading the lines with the Hangul model.
 # Its mean confidence was 0.47-0.67 on Korean captions, 0.14-0.19 on Chinese and Japanese.
 HANGUL_CONFIDENCE = 0.4
+# ... and most of the letters a script model reads must be that script's (the models read Latin
+# too: "HELLO 42" on a 160x90 frame was named Thai by OSD and read with confidence as Latin).
+SCRIPT_SHARE = 0.5
 
 
 def _montage(images: Sequence) -> "object":
@@ -96,6 +100,18 @@ def _letters(lines: Sequence, model: str) -> str:
     return "".join(ch for text, _ in _read(lines, model) for ch in text.lower() if ch.isalpha())
 
 
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7af" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
+
+
+def _share(letters: str, test) -> float:
+    return sum(map(test, letters)) / len(letters) if letters else 0.0
+
+
 def language_of_letters(script: str, letters: str) -> str:
     """Within a script, the language its letters show: uk/ru/bg for Cyrillic, vi or the default
     ("") for Latin."""
@@ -114,12 +130,17 @@ def detect_language(frames: Sequence[np.ndarray], detector: LineDetector | None 
     lines = line_images(frames, detector or LineDetector())
     script = script_of(lines)
     family = SCRIPTS.get(script or "")
-    if family in ("cyrillic", "latin"):
-        model = "Cyrillic" if family == "cyrillic" else "Vietnamese"
-        lang = language_of_letters(family, _letters(lines, model))
-    elif lines and np.mean([c for _, c in _read(lines, "Hangul")]) >= HANGUL_CONFIDENCE:
-        lang = "ko"
+    if family == "cyrillic":
+        letters = _letters(lines, "Cyrillic")
+        # The script models read Latin too: Cyrillic only if most letters read are Cyrillic.
+        lang = language_of_letters(family, letters) if _share(letters, _is_cyrillic) >= SCRIPT_SHARE else ""
+    elif family == "latin":
+        lang = language_of_letters(family, _letters(lines, "Vietnamese"))
     else:
-        lang = ""
+        reads = _read(lines[:CHECK_LINES], "Hangul") if lines else []
+        letters = "".join(ch for text, _ in reads for ch in text if ch.isalpha())
+        korean = (reads and np.mean([c for _, c in reads]) >= HANGUL_CONFIDENCE
+                  and _share(letters, _is_hangul) >= SCRIPT_SHARE)
+        lang = "ko" if korean else ""
     log.info("caption language: %s (script %s over %d lines)", lang or "default", script, len(lines))
     return lang

@@ -78,3 +78,21 @@ def check_lang(lang: str | None) -> str:
     if engine == "tesseract":
         tesseract_spec(lang)
     return engine
+
+
+def _cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF or 0xFF66 <= o <= 0xFF9F
+            or 0x20000 <= o <= 0x2FFFF)
+
+
+def latin_only(lang: str | None) -> bool:
+    """Whether every language named is written in Latin letters: then a reading in Han, kana or
+    Hangul is scene text (a sign, a letter block read as "区"), not a caption."""
+    parts = codes(lang)
+    return bool(parts) and all(c in LATIN for c in parts)
+
+
+def latin_reading(text: str) -> bool:
+    """A reading that can be a Latin-script caption: no CJK character in it."""
+    return not any(_cjk(ch) for ch in text)

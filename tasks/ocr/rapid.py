@@ -34,9 +34,12 @@ class RapidOcrEngine(OcrEngine):
     batch_size = 12
 
     def __init__(self, max_side: int = 736, band_side: int = 512, lang: str | None = None) -> None:
-        # PP-OCR's default recogniser reads Chinese and English together; ``lang`` is accepted
-        # for interface parity with cloud engines.
+        # PP-OCR's default recogniser reads Chinese, Japanese and Latin together. A named Latin
+        # language (``fr``) drops readings with CJK characters in them: scene text.
+        from .languages import latin_only
+
         self.lang = lang
+        self._latin = latin_only(lang)
         self.max_side, self.band_side = max_side, band_side
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # "empty result" is not a warning for us
         self._engine = self._load(max_side)
@@ -109,8 +112,16 @@ class RapidOcrEngine(OcrEngine):
     def recognize(self, image: np.ndarray) -> list[OcrBox]:
         return self._run(self._engine, image)
 
+    def _run(self, engine, image: np.ndarray) -> list[OcrBox]:
+        boxes = self._read(engine, image)
+        if self._latin:
+            from .languages import latin_reading
+
+            boxes = [b for b in boxes if latin_reading(b.text)]
+        return boxes
+
     @staticmethod
-    def _run(engine, image: np.ndarray) -> list[OcrBox]:
+    def _read(engine, image: np.ndarray) -> list[OcrBox]:
         # RapidOCR expects BGR like OpenCV; our frames are RGB.
         result = engine(np.ascontiguousarray(image[..., ::-1]))
         if result is None or result.boxes is None or result.txts is None:
