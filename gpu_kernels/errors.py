@@ -27,6 +27,11 @@ class InvalidCropRegion(BadInput):
     """A crop region outside [0, 1], inverted, or with zero area in pixels."""
 
 
+class InputTooLarge(BadInput):
+    """A video over a configured limit (pixels per frame, duration, frame rate): refused before
+    any work, nothing published."""
+
+
 class UnsupportedLanguage(BadInput):
     """A caption language no local recogniser reads, or whose model is not installed: the
     message names the package that provides it."""

@@ -15,12 +15,20 @@ from .storage import Storage, open_storage
 if TYPE_CHECKING:
     import torch
 
+    from gpu_kernels.limits import Limits
+
     from gpu_kernels.extents import PairPredictor
 
     from .ocr import OcrEngine
 
 # progress(stage, done, total): long stages report here; total may be None when unknown.
 Progress = Callable[[str, int, Optional[int]], None]
+
+
+def _default_limits():
+    from gpu_kernels.limits import Limits
+
+    return Limits()
 
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
@@ -41,6 +49,8 @@ class JobContext:
     # Decode on the GPU's video engine (NVDEC) when the device is CUDA; software otherwise.
     hw_decode: bool = True
     progress: Progress = _no_progress
+    # What one video may cost (CAPTIONACC_MAX_*); checked when a job first probes the video.
+    limits: "Limits" = field(default_factory=lambda: _default_limits())
     _ocr: "OcrEngine | None" = field(default=None, repr=False)
     _predictor: "PairPredictor | None" = field(default=None, repr=False)
     _device: "torch.device | None" = field(default=None, repr=False)
@@ -62,6 +72,7 @@ class JobContext:
             refine_boundaries=s.refine_boundaries,
             check_extents=s.check_extents,
             hw_decode=s.hw_decode,
+            limits=s.limits,
         )
         kw.update(overrides)
         return cls(**kw)

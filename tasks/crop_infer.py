@@ -167,6 +167,7 @@ def crop_and_infer_caption_frame_extents(
     t0 = time.monotonic()
     with storage.open_local(video_key, suffix=".mp4") as path:
         info = probe(path)
+        ctx.limits.check(info.width, info.height, info.duration, info.fps, name=video_key)
         boxes = [region_to_box(*r.as_tuple(), info.width, info.height) for r in regions]
         run_id = str(uuid.uuid4())
         predictor = ctx.predictor

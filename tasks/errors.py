@@ -5,6 +5,7 @@ from gpu_kernels.errors import (  # noqa: F401
     CaptionAccError,
     CorruptData,
     Fatal,
+    InputTooLarge,
     InvalidCropRegion,
     InvalidFrameRange,
     InvalidId,

@@ -104,6 +104,7 @@ def extract_frames_and_ocr(
     storage = ctx.storage
     with storage.open_local(video_key, suffix=".mp4") as path:
         info = probe(path)
+        ctx.limits.check(info.width, info.height, info.duration, info.fps, name=video_key)
         times = sample_times(info.duration, frame_rate)
         stats = DecodeStats()
         if ctx.auto_language:

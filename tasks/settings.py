@@ -90,6 +90,17 @@ class Settings(BaseSettings):
     # NVDEC decoding on CUDA workers (software decoding when the GPU or codec cannot).
     hw_decode: bool = Field(True, validation_alias=_env("CAPTIONACC_HW_DECODE"))
 
+    # --- limits per video (gpu_kernels.limits): over one → InputTooLarge, exit 2 ------------
+    max_pixels: int = Field(7680 * 4320, ge=1, validation_alias=_env("CAPTIONACC_MAX_PIXELS"))
+    max_duration_s: float = Field(4 * 3600.0, gt=0, validation_alias=_env("CAPTIONACC_MAX_DURATION_S"))
+    max_fps: float = Field(240.0, gt=0, validation_alias=_env("CAPTIONACC_MAX_FPS"))
+
+    @property
+    def limits(self):
+        from gpu_kernels.limits import Limits
+
+        return Limits(self.max_pixels, self.max_duration_s, self.max_fps)
+
     # --- services and dispatch -----------------------------------------------------------
     redis_url: str = Field("redis://localhost:6379/0", validation_alias=_env("CAPTIONACC_REDIS_URL", "REDIS_URL"))
     database_url: str = Field(

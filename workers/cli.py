@@ -118,6 +118,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from tasks.ocr.languages import check_lang
 
         check_lang(lang)
+    from gpu_kernels.video import probe
+
+    # Before the copy and the jobs: a file that is not a readable video, or goes over a limit
+    # (CAPTIONACC_MAX_*), fails here, named as the user gave it.
+    info = probe(video)
+    settings.limits.check(info.width, info.height, info.duration, info.fps, name=args.video)
     crops = [c for c in (args.crop or []) if c != "auto"]
     # Several regions by hand: repeat --crop, or separate them with ';'.
     regions = [CropRegion.parse(part) for c in crops for part in c.split(";") if part.strip()]
@@ -140,7 +146,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _publish({dest: link_or_copy})  # a copy cut short never passes for the video
     bars = _Bars(enabled=not args.quiet)
     ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=lang, device_name=args.device,
-                     predictor_name=args.model, progress=bars)
+                     predictor_name=args.model, progress=bars, limits=settings.limits)
     from tasks.pipeline import NoCaptionsFound
 
     try:
