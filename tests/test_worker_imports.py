@@ -42,12 +42,16 @@ def test_celery_configuration_contract(monkeypatch):
     monkeypatch.setenv("CAPTIONACC_REDIS_URL", "redis://example:6380/4")
     monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
     monkeypatch.delenv("CAPTIONACC_BROKER_VISIBILITY_TIMEOUT", raising=False)
+    monkeypatch.delenv("CAPTIONACC_WORKER_MAX_MEMORY_MB", raising=False)
     app = make_app()
     c = app.conf
     assert c.broker_url == c.result_backend == "redis://example:6380/4"
     assert (c.task_acks_late, c.task_reject_on_worker_lost, c.worker_prefetch_multiplier) == (True, True, 1)
     assert c.task_serializer == c.result_serializer == "json" and c.accept_content == ["json"]
     assert c.broker_transport_options["visibility_timeout"] > max(j.timeout for j in JOBS.values())
+    assert c.worker_max_memory_per_child == 6144 * 1024  # KiB: a process past 6 GiB is replaced
+    monkeypatch.setenv("CAPTIONACC_WORKER_MAX_MEMORY_MB", "2048")
+    assert make_app().conf.worker_max_memory_per_child == 2048 * 1024
     routes = {name: r["queue"] for name, r in c.task_routes.items()}
     assert routes == {"captionacc.extract_frames_and_ocr": "gpu-t4",
                       "captionacc.crop_and_infer_caption_frame_extents": "gpu-a10g",

@@ -126,6 +126,10 @@ def celery_config() -> dict:
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=1,
+        # A worker process whose resident memory passed this after a task is replaced (KiB): a
+        # leak or a fragmented heap never accumulates on a GPU node. One task's own size is
+        # bounded up front by the limits per video (CAPTIONACC_MAX_*).
+        worker_max_memory_per_child=int(env_setting("CAPTIONACC_WORKER_MAX_MEMORY_MB") or "6144") * 1024,
         worker_send_task_events=True,  # Flower
         task_send_sent_event=True,
         task_default_queue=QUEUE_T4,
