@@ -270,10 +270,15 @@ def test_cli_auto_reads_russian_captions(tmp_path):
     clip, truth = _render_clip(tmp_path, LINES["ru"] + ["Подожди, я почти на месте."], "DejaVu Sans")
     exe = str(Path(sys.executable).parent / "captionacc")
     out = tmp_path / "out"
-    r = subprocess.run([exe, "run", str(clip), "--out", str(out), "--lang", "auto", "-q"],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run([exe, "run", str(clip), "--out", str(out), "--lang", "auto", "-q",
+                        "--json", str(tmp_path / "summary.json")], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert "ocr: tesseract (ru, detected)" in r.stdout
+    assert "ocr: tesseract (ru, detected)" in r.stdout and "stages: extract " in r.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["language"] == "ru" and summary["language_detected"] and summary["captions"] == len(truth)
+    assert set(summary["stages_s"]) == {"extract", "crop_infer", "caption_ocr"}
+    assert all(v > 0 for v in summary["stages_s"].values()) and summary["wall_s"] >= sum(summary["stages_s"].values())
+    assert summary["outputs"]["srt"] == str(out / "captions.srt")
     texts = _srt_texts(out / "captions.srt")
     assert len(texts) == len(truth)
     assert all(cer(t["text"], got) <= 0.1 for t, got in zip(truth, texts)), (texts, truth)

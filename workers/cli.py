@@ -6,6 +6,7 @@ import argparse
 import errno
 import gzip
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -176,11 +177,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
     shown = ";".join(f"{r.crop_left:.3f},{r.crop_top:.3f},{r.crop_right:.3f},{r.crop_bottom:.3f}"
                      for r in (result.regions or [result.crop_region]))
     n_regions = len(result.regions or [result.crop_region])
+    stages = {k: round(v, 2) for k, v in result.timings.items()}
+    names = {"extract": "extract", "crop_infer": "crop+infer", "caption_ocr": "caption OCR"}
+    if args.json:
+        summary = {
+            "video": args.video, "captions": len(result.captions), "duration_s": round(result.duration, 3),
+            "wall_s": round(wall, 2), "stages_s": stages, "crop_source": result.crop_source,
+            "crop_regions": [[r.crop_left, r.crop_top, r.crop_right, r.crop_bottom]
+                             for r in (result.regions or [result.crop_region])],
+            "extents_model": model_version, "ocr": ocr_used, "language": ctx.caption_language or None,
+            "language_detected": ctx.auto_language,
+            "outputs": {k: os.path.join(out, f"captions.{k}") for k in ("srt", "vtt", "db")},
+        }
+
+        def write_json(dest: str) -> None:
+            with open(dest, "w", encoding="utf-8") as f:
+                json.dump(summary, f, ensure_ascii=False, indent=1)
+                f.write("\n")
+
+        _publish({os.path.abspath(args.json): write_json})
     print(
         f"captions found: {len(result.captions)}\n"
         f"video duration: {result.duration:.1f} s   wall time: {wall:.1f} s "
         f"({result.duration / wall if wall else 0:.1f}x real time)\n"
         f"crop region{'s' if n_regions > 1 else ''} ({result.crop_source}): {shown}\n"
+        f"stages: {', '.join(f'{names.get(k, k)} {v:.1f} s' for k, v in stages.items())}\n"
         f"extents model: {model_version}   ocr: {ocr_used}\n"
         f"wrote {os.path.join(out, 'captions.srt')}, captions.vtt, captions.db\n"
         f"artefacts: {os.path.join(out, keys.client)} and {os.path.join(out, keys.server)}"
@@ -207,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", default="auto", choices=["auto", "learned", "classical"],
                      help="caption-extents model (auto: learned when its weights ship)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--json", metavar="FILE", help="also write the summary (captions, stage times, crop regions, "
+                     "model, OCR engine and language) as JSON to FILE")
     run.set_defaults(func=_cmd_run)
     try:
         from . import cli_ops  # Celery/Modal/Prefect commands, when those parts are installed
