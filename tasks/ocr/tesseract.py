@@ -1,6 +1,6 @@
-"""Local OCR for scripts PP-OCR's shipped recogniser cannot read (Cyrillic, Hangul, Vietnamese,
-Latin with diacritics): RapidOCR's detector finds the text lines (DBNet finds lines of any
-script), Tesseract's LSTM recogniser reads each line with the language's model.
+"""Local OCR for scripts PP-OCR's shipped recogniser cannot read (Cyrillic, Hangul, Vietnamese's
+tone marks): RapidOCR's detector finds the text lines (DBNet finds lines of any script),
+Tesseract's LSTM recogniser reads each line with the language's model.
 
 Models come from Debian's ``tesseract-ocr-<code>`` packages (``.ci/system-deps.sh`` installs
 them); the recogniser library from the ``tesserocr`` wheel. Nothing is downloaded at run time.
