@@ -3,7 +3,6 @@ with one line naming the limit, before any work, by the CLI and by the jobs work
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,11 +43,18 @@ def test_cli_refuses_a_frame_over_the_limit_before_any_work(tmp_path):
         f"error: {video}: 8192x8192 frames (67,108,864 pixels) exceed the limit of 33,177,600 pixels "
         "(CAPTIONACC_MAX_PIXELS)"]
     assert not out.exists() or not any(out.iterdir())  # nothing copied, nothing published
-    # The limit is a setting: raised, the same file runs (and finds no caption: exit 3).
-    env = {**os.environ, "CAPTIONACC_MAX_PIXELS": str(8192 * 8192)}
-    r = subprocess.run([EXE, "run", video, "--out", str(out), "-q"], capture_output=True, text=True, timeout=600,
-                       env=env)
-    assert r.returncode == 3 and "exceed the limit" not in r.stderr, r.stderr
+
+
+def test_limits_are_settings(monkeypatch):
+    from tasks.settings import Settings
+
+    assert Settings().limits == Limits()
+    monkeypatch.setenv("CAPTIONACC_MAX_PIXELS", str(8192 * 8192))
+    monkeypatch.setenv("CAPTIONACC_MAX_DURATION_S", "60")
+    lim = Settings().limits
+    lim.check(8192, 8192, 60, 30)  # raised: the hostile geometry passes
+    with pytest.raises(InputTooLarge, match="CAPTIONACC_MAX_DURATION_S"):
+        lim.check(640, 360, 61, 30)
 
 
 def test_jobs_apply_the_limits(tmp_path):
