@@ -15,9 +15,8 @@ from .storage import Storage, open_storage
 if TYPE_CHECKING:
     import torch
 
-    from gpu_kernels.limits import Limits
-
     from gpu_kernels.extents import PairPredictor
+    from gpu_kernels.limits import Limits
 
     from .ocr import OcrEngine
 
@@ -50,7 +49,7 @@ class JobContext:
     hw_decode: bool = True
     progress: Progress = _no_progress
     # What one video may cost (CAPTIONACC_MAX_*); checked when a job first probes the video.
-    limits: "Limits" = field(default_factory=lambda: _default_limits())
+    limits: "Limits" = field(default_factory=_default_limits)
     _ocr: "OcrEngine | None" = field(default=None, repr=False)
     _predictor: "PairPredictor | None" = field(default=None, repr=False)
     _device: "torch.device | None" = field(default=None, repr=False)

@@ -47,7 +47,15 @@ def _detect_language(path: str, times: list[float]) -> str:
 
     step = max(1, len(times) // DETECT_FRAMES)
     picked = times[step // 2::step][:DETECT_FRAMES]
-    return detect_language([img for _, img in sample_frames(path, picked, to_rgb)])
+    try:
+        return detect_language([img for _, img in sample_frames(path, picked, to_rgb)])
+    except (BadInput, Fatal):
+        raise  # a model to install, a video that does not decode: the user must know
+    except Exception as e:  # noqa: BLE001 - a heuristic's failure must not fail the video
+        if is_interruption(e):
+            raise
+        log.warning("language detection failed (%s); reading with the default recogniser", e, exc_info=True)
+        return ""
 
 
 def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:

@@ -342,3 +342,25 @@ def test_small_latin_caption_is_not_taken_for_another_script(tmp_path):
     with av.open(fm.h264(str(tmp_path / "c.mp4"), n=4, caption=fm.CAPTION)) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)][:8]
     assert detect_language(frames) == ""
+
+
+def test_a_failing_detection_falls_back_to_the_default_recogniser(tmp_path, monkeypatch, caplog):
+    """The detection is a heuristic before the real work: its crash must not fail the video."""
+    import tests.fixtures_media as fm
+    from tasks.context import JobContext
+    from tasks.extract import extract_frames_and_ocr
+    from tasks.keys import VideoKeys
+    from tasks.storage import LocalStorage
+
+    def broken(frames, detector=None):
+        raise RuntimeError("tesseract fell over")
+
+    monkeypatch.setattr("tasks.ocr.detect.detect_language", broken)
+    tenant, video = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000003"
+    storage = LocalStorage(str(tmp_path / "bucket"))
+    keys = VideoKeys(tenant, video)
+    storage.put_file(keys.video, fm.h264(str(tmp_path / "c.mp4"), n=4, caption=fm.CAPTION))
+    with JobContext(storage=storage) as ctx:
+        extract_frames_and_ocr(keys.video, tenant, video, ctx=ctx)
+        assert ctx.auto_language and ctx.caption_language is None and ctx.ocr.name == "rapidocr"
+    assert "language detection failed" in caplog.text
