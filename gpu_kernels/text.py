@@ -15,3 +15,14 @@ def normalise(text: str) -> str:
     """:func:`bare` after NFKC and case folding (full-width letters and digits read as ASCII),
     for readings by different means (a median and a single frame) of one caption."""
     return bare(unicodedata.normalize("NFKC", text).casefold())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions of single characters."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

@@ -64,7 +64,7 @@ import torch
 from gpu_kernels.band import Band
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
 from gpu_kernels.median import median_frame
-from gpu_kernels.text import normalise
+from gpu_kernels.text import edit_distance, normalise
 
 from .chunks import ChunkReader
 from .crop_infer import CaptionExtent, grid_seconds
@@ -182,13 +182,7 @@ def text_distance(a: str, b: str) -> float:
         return 0.0
     if not a or not b:
         return 1.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(len(a), len(b))
+    return edit_distance(a, b) / max(len(a), len(b))
 
 
 def _same(a: str, b: str, distance: float = SAME_TEXT) -> bool:

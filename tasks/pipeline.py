@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, PairProbs
-from gpu_kernels.text import bare
+from gpu_kernels.text import bare, edit_distance
 
 from .caption_ocr import ocr_captions
 from .context import JobContext
@@ -67,13 +67,7 @@ def similar_text(a: str, b: str) -> bool:
         return True
     if not a or not b:
         return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] <= 0.2 * max(len(a), len(b))
+    return edit_distance(a, b) <= 0.2 * max(len(a), len(b))
 
 
 # P(different) at a back-to-back junction from which two similar texts are kept apart: the

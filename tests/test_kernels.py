@@ -93,3 +93,11 @@ def test_median_matches_the_lower_median_for_any_stack(shape):
     med = median_frame(frames, torch.device("cpu"), max_frames=63)
     assert np.array_equal(med, np.sort(frames, axis=0)[(shape[0] - 1) // 2])
     assert np.array_equal(frames, before)  # the caller's stack is not sorted in place
+
+
+def test_edit_distance():
+    from gpu_kernels.text import edit_distance
+
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == edit_distance("abc", "") == 3
+    assert edit_distance("字幕内容", "字幕内容") == 0 and edit_distance("第2句", "第3句") == 1

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from gpu_kernels.errors import BadInput, UnsupportedLanguage
-from gpu_kernels.text import normalise
+from gpu_kernels.text import edit_distance, normalise
 from tasks.ocr import languages
 from tasks.ocr.languages import check_lang, engine_for, tesseract_spec
 
@@ -53,14 +53,8 @@ needs_models = pytest.mark.skipif(
 
 
 def cer(truth: str, read: str) -> float:
-    a, b = normalise(truth), normalise(read)
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(a))
+    a = normalise(truth)
+    return edit_distance(a, normalise(read)) / max(1, len(a))
 
 
 def background(width: int, height: int, seed: int = 0) -> np.ndarray:

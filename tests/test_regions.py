@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gpu_kernels.layout import Box, suggest_regions
+from gpu_kernels.text import edit_distance
 from tasks.keys import VideoKeys
 from tasks.pipeline import run_video
 
@@ -19,13 +20,7 @@ from .conftest import TENANT, VIDEO
 
 def _cer(want: str, got: str) -> float:
     a, b = want.replace(" ", "").lower(), got.replace(" ", "").lower()
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(a))
+    return edit_distance(a, b) / max(1, len(a))
 
 
 def _line(frame, text, cy, h=0.05, cx=0.5, conf=0.98):
