@@ -54,6 +54,7 @@ class JobContext:
     _predictor: "PairPredictor | None" = field(default=None, repr=False)
     _device: "torch.device | None" = field(default=None, repr=False)
     _resolved: str | None = field(default=None, repr=False)  # lang="auto": this video's language
+    _resolved_for: str | None = field(default=None, repr=False)  # ... as recorded in this layout.db
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -107,12 +108,16 @@ class JobContext:
                 self._predictor = get_predictor(self.predictor_name, device=self.device)
             return self._predictor
 
-    def resolve_language(self, lang: str) -> None:
+    def resolve_language(self, lang: str, layout_db_key: str | None = None) -> None:
         """With ``lang="auto"``, the language of the video at hand ("" = the default
         recogniser), detected by its extract job: the OCR engine reads it from now on. A worker's
-        context serves many videos, so ``lang`` itself stays ``auto``."""
+        context serves many videos, so ``lang`` itself stays ``auto``. ``layout_db_key``: the
+        layout.db recording that verdict (later jobs of that video need not read it again)."""
         with self._lock:
-            if not self.auto_language or (lang or None) == self._resolved:
+            if not self.auto_language:
+                return
+            self._resolved_for = layout_db_key
+            if (lang or None) == self._resolved:
                 return
             self._resolved = lang or None
             if self._ocr is not None:
@@ -125,6 +130,10 @@ class JobContext:
         themselves (:mod:`tasks.ocr.detect`), so a Russian or Korean video needs no flag. Google
         Vision is given ``lang`` as it is (none: the configured hints; auto: none, it detects)."""
         return (self.lang or "auto").strip().lower() == "auto" and self.ocr_name == "rapidocr"
+
+    def language_settled_by(self, layout_db_key: str) -> bool:
+        """Whether the language in force is the one ``layout_db_key`` records."""
+        return self._resolved_for == layout_db_key
 
     @property
     def caption_language(self) -> str | None:

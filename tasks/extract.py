@@ -116,7 +116,7 @@ def extract_frames_and_ocr(
         times = sample_times(info.duration, frame_rate)
         stats = DecodeStats()
         if ctx.auto_language:
-            ctx.resolve_language(_detect_language(path, times))
+            ctx.resolve_language(_detect_language(path, times), keys.layout_db)
         frame_rows, ocr_rows, layout_boxes = [], [], []
         batch: list[tuple[int, float, np.ndarray]] = []
         failed = [0]  # frames whose OCR failed even alone (a cell the closure can update)

@@ -223,10 +223,17 @@ def test_auto_language_travels_through_layout_db(tmp_path):
     _layout_db(storage, zh_key, "")
     settle_language(ctx, ko_key)
     assert ctx.auto_language and ctx.caption_language == "ko"
+    os.remove(storage.path(ko_key))  # the verdict in force is that db's: not read twice
+    settle_language(ctx, ko_key)
+    assert ctx.caption_language == "ko"
+    _layout_db(storage, ko_key, "ko")
     settle_language(ctx, zh_key)
     assert ctx.caption_language is None and ctx.lang == "auto"
     settle_language(ctx, "t/missing/layout.db.gz")  # no record: the default recogniser
     assert ctx.caption_language is None
+    ctx.resolve_language("vi", "t/c/layout.db.gz")  # the extract job's verdict, before its db is written
+    settle_language(ctx, "t/c/layout.db.gz")
+    assert ctx.caption_language == "vi"
     fixed = JobContext(storage=storage, lang="ru")
     settle_language(fixed, ko_key)
     assert fixed.caption_language == "ru"
