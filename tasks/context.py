@@ -10,24 +10,19 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
+from gpu_kernels.limits import Limits
+
 from .storage import Storage, open_storage
 
 if TYPE_CHECKING:
     import torch
 
     from gpu_kernels.extents import PairPredictor
-    from gpu_kernels.limits import Limits
 
     from .ocr import OcrEngine
 
 # progress(stage, done, total): long stages report here; total may be None when unknown.
 Progress = Callable[[str, int, Optional[int]], None]
-
-
-def _default_limits():
-    from gpu_kernels.limits import Limits
-
-    return Limits()
 
 
 def _no_progress(stage: str, done: int, total: int | None) -> None:
@@ -49,7 +44,7 @@ class JobContext:
     hw_decode: bool = True
     progress: Progress = _no_progress
     # What one video may cost (CAPTIONACC_MAX_*); checked when a job first probes the video.
-    limits: "Limits" = field(default_factory=_default_limits)
+    limits: Limits = field(default_factory=Limits)
     _ocr: "OcrEngine | None" = field(default=None, repr=False)
     _predictor: "PairPredictor | None" = field(default=None, repr=False)
     _device: "torch.device | None" = field(default=None, repr=False)

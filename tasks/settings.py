@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gpu_kernels.limits import Limits
+
 StorageKind = Literal["local", "s3"]
 OcrName = Literal["rapidocr", "google-vision"]
 
@@ -96,9 +98,7 @@ class Settings(BaseSettings):
     max_fps: float = Field(240.0, gt=0, validation_alias=_env("CAPTIONACC_MAX_FPS"))
 
     @property
-    def limits(self):
-        from gpu_kernels.limits import Limits
-
+    def limits(self) -> Limits:
         return Limits(self.max_pixels, self.max_duration_s, self.max_fps)
 
     # --- services and dispatch -----------------------------------------------------------

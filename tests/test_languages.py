@@ -185,17 +185,12 @@ def test_detect_language(lang, want):
 
 
 def _layout_db(storage, key: str, lang: str) -> None:
-    import gzip
+    """A layout.db as the extract job writes it, with its language verdict."""
+    from tasks.databases import LAYOUT_SCHEMA, new_db, publish_db, set_metadata
 
-    path = storage.path(key)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".raw"
-    with sqlite3.connect(tmp) as conn:
-        conn.execute("CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
-        conn.execute("INSERT INTO metadata VALUES ('caption_language', ?)", (lang,))
-    with open(tmp, "rb") as src, gzip.open(path, "wb") as dst:
-        dst.write(src.read())
-    os.remove(tmp)
+    with new_db(LAYOUT_SCHEMA) as (conn, path):
+        set_metadata(conn, caption_language=lang)
+        publish_db(conn, path, storage, key)
 
 
 def test_language_is_detected_unless_named():

@@ -15,8 +15,8 @@ def open_ocr(name: str | None = None, lang: str | None = None) -> OcrEngine:
     """``rapidocr`` (local, the default) or ``google-vision``; ``CAPTIONACC_OCR`` overrides.
 
     Locally, the caption language picks the recogniser (:mod:`.languages`): PP-OCR for Chinese,
-    English and Japanese (and no ``lang``), Tesseract with the language's model for Cyrillic,
-    Korean, Vietnamese and other Latin languages. An unknown language, or one whose model is not
+    Japanese and Latin languages (and no ``lang``), Tesseract with the language's model for
+    Cyrillic, Korean and Vietnamese. An unknown language, or one whose model is not
     installed, raises UnsupportedLanguage (a BadInput naming the package to install)."""
     name = (name or os.environ.get("CAPTIONACC_OCR") or "rapidocr").lower()
     if name == "rapidocr":

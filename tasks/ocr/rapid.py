@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import OcrBox, OcrEngine
+from .languages import latin_only, latin_reading
 from .montage import Layout, VisionLimits, plan_layouts
 
 # Black rows between montaged images: keeps a line of one caption from joining the next's.
@@ -36,8 +37,6 @@ class RapidOcrEngine(OcrEngine):
     def __init__(self, max_side: int = 736, band_side: int = 512, lang: str | None = None) -> None:
         # PP-OCR's default recogniser reads Chinese, Japanese and Latin together. A named Latin
         # language (``fr``) drops readings with CJK characters in them: scene text.
-        from .languages import latin_only
-
         self.lang = lang
         self._latin = latin_only(lang)
         self.max_side, self.band_side = max_side, band_side
@@ -115,8 +114,6 @@ class RapidOcrEngine(OcrEngine):
     def _run(self, engine, image: np.ndarray) -> list[OcrBox]:
         boxes = self._read(engine, image)
         if self._latin:
-            from .languages import latin_reading
-
             boxes = [b for b in boxes if latin_reading(b.text)]
         return boxes
 
