@@ -25,9 +25,6 @@ TESSERACT = {
     "ko": "kor", "vi": "vie", "th": "tha",
 }
 
-# Languages the CI machine installs models for (``.ci/system-deps.sh``) and the benchmark covers.
-INSTALLED_BY_DEFAULT = ("ru", "uk", "bg", "ko", "vi")
-
 
 AUTO = "auto"  # detect the language from the video's frames (:mod:`.detect`), once per video
 
