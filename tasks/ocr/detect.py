@@ -93,7 +93,7 @@ def _read(lines: Sequence, model: str) -> list[tuple[str, float]]:
                                   f"(or pass --lang)")
     engine = TesseractEngine("", model=model)
     try:
-        return [engine._read(im) for im in lines]
+        return [engine.read_image(im) for im in lines]
     finally:
         engine.close()
 

@@ -243,14 +243,15 @@ class TesseractEngine(OcrEngine):
         first = line.light_text()
         best = ("", 0.0)
         for light in (first, not first):
-            text, conf = self._read(line.image(light))
+            text, conf = self.read_image(line.image(light))
             if conf > best[1]:
                 best = (text, conf)
             if best[1] >= RETRY_CONFIDENCE:
                 break
         return best
 
-    def _read(self, im) -> tuple[str, float]:
+    def read_image(self, im) -> tuple[str, float]:
+        """One prepared line image (PIL, dark text on white) → (text NFC, confidence 0..1)."""
         with self._lock:
             self._api.SetImage(im)
             text = self._api.GetUTF8Text()
