@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterable, Iterator
@@ -24,7 +25,8 @@ from typing import Callable, Iterable, Iterator
 import av
 import numpy as np
 
-from .errors import InvalidVideo
+from .errors import InputTooLarge, InvalidVideo
+from .limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,11 @@ class VideoInfo:
     codec: str
     frame_count: int  # as the container reports it; 0 when unknown
     rotation: int = 0  # display rotation applied to frames, degrees counterclockwise: 0, 90, 180 or -90
+    # Measured from the packets' own times (:func:`scan_times`), not the header:
+    peak_fps: float = 0.0  # most frames shown within any one second
+    max_gap: float = 0.0  # longest time between two consecutive frames...
+    gap_at: float = 0.0  # ...and where it starts, seconds from the stream start
+    header_duration: float = 0.0  # what the header claims, when ``duration`` was measured instead
 
 
 @dataclass
@@ -52,6 +59,10 @@ class DecodeStats:
     corrupt_packets: int = 0
     errors: list[str] = field(default_factory=list)
 
+
+# Source frames a boundary window keeps (the last ones before its sample): 0.1 s at 240 fps
+# is 24 frames; more only comes from a crafted burst of timestamps.
+MAX_WINDOW_FRAMES = 32
 
 # Containers whose header indexes every sample, so a cut-off file is detectable without decoding.
 _INDEXED_FORMATS = ("mov", "mp4", "matroska", "webm")
@@ -130,9 +141,75 @@ def _duration(container, stream) -> float:
     return 0.0
 
 
-def probe(path: str | os.PathLike) -> VideoInfo:
+def probe(path: str | os.PathLike, limits: Limits | None = None, name: str | None = None) -> VideoInfo:
     """Read the video's geometry and timing; checks that a frame decodes and, for indexed
-    containers (MP4/MOV, Matroska/WebM), that the data reaches the end the header promises."""
+    containers (MP4/MOV, Matroska/WebM), that the data reaches the end the header promises.
+
+    Timing is measured from the packets (:func:`scan_times`: demuxing, no decoding), never taken
+    from the header alone: a 2-s file whose header claims 3.6e9 s lasts 2 s, and a file with a
+    day-long timestamp jump lasts a day. With ``limits``, a video over one raises InputTooLarge
+    naming ``name`` (default: the path) before any frame is decoded for work.
+    """
+    info = _probe(path)
+    scan = scan_times(path, limits or Limits())
+    if scan is not None:
+        end, peak, gap, gap_at = scan
+        changes = dict(peak_fps=peak, max_gap=gap, gap_at=gap_at)
+        # A header off by more than a frame or two is wrong, not rounded: trust the packets.
+        slack = 1.0 + 2.0 / max(info.fps, 1.0)
+        if abs(end - info.duration) > slack:
+            changes.update(duration=end, header_duration=info.duration)
+        info = dataclasses.replace(info, **changes)
+    if limits is not None:
+        limits.check(info.width, info.height, info.duration, info.peak_fps if scan is not None else info.fps,
+                     name=name or os.fspath(path), gap=info.max_gap, gap_at=info.gap_at)
+    return info
+
+
+def scan_times(path: str | os.PathLike, limits: Limits) -> tuple[float, float, float, float] | None:
+    """Demux the video stream (no decoding) and measure its timing from the packets:
+    ``(end, peak frames within one second, longest gap, where it starts)``, seconds from the
+    stream's first frame. None when packets carry no times (a raw elementary stream).
+
+    Stops with InputTooLarge once more frames than ``limits`` allow have been seen, so a file
+    of a million tiny packets costs a bounded scan.
+    """
+    container = _open(path)
+    try:
+        stream = video_stream(container)
+        if stream.time_base is None:
+            return None
+        pts = []
+        cap = limits.max_frames
+        for packet in container.demux(stream):
+            t = packet.pts if packet.pts is not None else packet.dts
+            if t is None or packet.size == 0:
+                continue
+            pts.append(t)
+            if len(pts) > cap:
+                raise InputTooLarge(f"{os.fspath(path)}: more than {cap:,} frames exceed what the limits allow "
+                                    f"({limits.max_duration_s:,.0f} s at {limits.max_fps:g} fps)")
+    except av.error.FFmpegError as e:
+        raise InvalidVideo(f"cannot read {os.fspath(path)}: {e}") from e
+    finally:
+        container.close()
+    if not pts:
+        return None
+    tb = float(stream.time_base)
+    times = np.unique(np.asarray(pts, dtype=np.int64))  # sorted; a repeated time shows one frame
+    secs = (times - times[0]) * tb
+    gaps = np.diff(secs)
+    # The last frame shows for a typical frame's time: a packet's own duration can be anything
+    # (an MP4 muxer gives the last sample the gap before it).
+    end = secs[-1] + (float(np.median(gaps)) if len(gaps) else 0.1)
+    # Frames within [t, t + 1) for each frame's t: the most any one second shows.
+    peak = int((np.searchsorted(secs, secs + (1.0 - 1e-6), side="left") - np.arange(len(secs))).max())
+    k = int(gaps.argmax()) if len(gaps) else 0
+    gap = float(gaps[k]) if len(gaps) else 0.0
+    return float(end), float(peak), gap, float(secs[k])
+
+
+def _probe(path: str | os.PathLike) -> VideoInfo:
     container = _open(path)
     try:
         stream = video_stream(container)
@@ -183,7 +260,8 @@ def _check_not_truncated(container, stream, info: VideoInfo, path: str) -> None:
         return
     tb = Fraction(stream.time_base)
     start = Fraction(stream.start_time or 0) * tb
-    frame = 1 / Fraction(info.fps).limit_denominator(1000) if info.fps > 0 else Fraction(1, 10)
+    rate = Fraction(info.fps).limit_denominator(1000)  # 0 for a "rate" of one frame a day
+    frame = 1 / rate if rate > 0 else Fraction(1, 10)
     want_end = start + Fraction(info.duration).limit_denominator(1_000_000)
     target = max(start, want_end - 1 - 2 * frame)
     container.seek(int(target / tb), stream=stream, backward=True, any_frame=False)
@@ -264,6 +342,7 @@ def iter_grid_windows(
     skip_nonref: bool = False,
     windows: bool = True,
     hwaccel: str | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[tuple[int, object, list[tuple[Fraction, object]]]]:
     """:func:`iter_frames_at_rate` that also yields, with index ``i``, the window of source
     frames first shown after sample ``i-1`` and up to sample ``i``: ``[(time, transform(frame))]``
@@ -274,7 +353,14 @@ def iter_grid_windows(
     on its exact source frame without decoding the video again. ``windows=False`` leaves them
     empty and transforms only the emitted frames. ``hwaccel="cuda"`` decodes on NVDEC when the
     machine has one (frames arrive as NV12), in software otherwise.
+
+    A window keeps at most the last :data:`MAX_WINDOW_FRAMES` frames before its sample (the
+    ones nearest the boundary it may hold): a real video at ≤ 240 fps shows ≤ 25 frames in
+    0.1 s, while a crafted burst of 8,000 must not be held in memory. A frame past
+    ``limits.max_duration_s`` or after a jump longer than ``limits.max_gap_s`` raises
+    InputTooLarge, whatever the probe measured (frames' times can disagree with packets').
     """
+    limits = limits or Limits()
     stats = stats if stats is not None else DecodeStats()
     step = 1 / Fraction(rate).limit_denominator(1000)
     container = _open(path, hwaccel)
@@ -290,15 +376,15 @@ def iter_grid_windows(
         next_index = 0
         prev = prev_out = None
         prev_t = Fraction(0)
-        window: list = []  # frames shown since the last emitted index, prev last
+        window: deque = deque(maxlen=MAX_WINDOW_FRAMES)  # frames shown since the last emitted index
 
         def emit_until(limit: Fraction):
             nonlocal next_index, window, prev_out
             if next_index * step < limit:  # prev is on screen for at least one grid index
                 out = prev_out if windows else transform(prev)
                 while next_index * step < limit:
-                    yield next_index, out, window
-                    window = []
+                    yield next_index, out, list(window)
+                    window.clear()
                     stats.emitted += 1
                     next_index += 1
 
@@ -308,6 +394,8 @@ def iter_grid_windows(
             t = _frame_time(frame, prev_t + frame_dur if prev is not None else Fraction(0), t0)
             if prev is not None and t <= prev_t:
                 continue  # duplicate or out-of-order timestamp: keep the first frame shown
+            if t > limits.max_duration_s or (prev is not None and t - prev_t > limits.max_gap_s):
+                limits.check(0, 0, float(t), 0, name=os.fspath(path), gap=float(t - prev_t), gap_at=float(prev_t))
             if prev is not None:
                 yield from emit_until(t)
                 frame_dur = t - prev_t
@@ -446,3 +534,40 @@ def crop_transform(box: tuple[int, int, int, int]) -> FrameFn:
         return np.ascontiguousarray(_upright(frame)[y0:y1, x0:x1])
 
     return fn
+
+
+def chosen_stream(path: str | os.PathLike, index: int) -> str:
+    """Check that stream ``index`` (the container's numbering, as ffprobe's ``0:N``) of ``path``
+    is a video stream; returns a description of it. Raises InvalidVideo naming the video
+    streams there are."""
+    container = _open(path)
+    try:
+        videos = [st for st in container.streams.video]
+        match = [st for st in container.streams if st.index == index]
+        if not match or match[0].type != "video":
+            listed = ", ".join(f"{st.index} ({st.codec_context.width}x{st.codec_context.height})" for st in videos)
+            raise InvalidVideo(f"no video stream {index} in {os.fspath(path)}; its video streams: {listed}")
+        cc = match[0].codec_context
+        return f"stream {index} ({cc.name} {cc.width}x{cc.height})"
+    finally:
+        container.close()
+
+
+def remux_stream(path: str | os.PathLike, index: int, dest: str | os.PathLike) -> None:
+    """Copy video stream ``index`` of ``path``, packets untouched, alone into a Matroska file
+    ``dest``: every later pass then reads that stream (``--stream N``)."""
+    chosen_stream(path, index)
+    src = av.open(os.fspath(path))
+    try:
+        ist = next(st for st in src.streams if st.index == index)
+        with av.open(os.fspath(dest), "w", format="matroska") as out:
+            ost = out.add_stream_from_template(ist)
+            for packet in src.demux(ist):
+                if packet.size == 0:  # the demuxer's end-of-stream flush packet
+                    continue
+                packet.stream = ost
+                out.mux(packet)
+    except av.error.FFmpegError as e:
+        raise InvalidVideo(f"cannot copy stream {index} of {os.fspath(path)}: {e}") from e
+    finally:
+        src.close()

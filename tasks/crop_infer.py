@@ -31,6 +31,7 @@ from gpu_kernels.video import DecodeStats, iter_grid_windows, probe
 from .chunks import ChunkReader, ChunkWriter
 from .caption_language import settle_language
 from .context import JobContext
+from .storage.metered import MeteredStorage
 from .databases import EXTENTS_SCHEMA, new_db, publish_db
 from .errors import BadInput, CorruptData, InvalidVideo, MissingObject
 from .inputs import video_keys
@@ -162,12 +163,11 @@ def crop_and_infer_caption_frame_extents(
         raise BadInput(f"frame_rate must be 10.0: frame indices live in one 10 Hz space (got {frame_rate})")
     ctx = ctx or JobContext.from_env()
     settle_language(ctx, keys.layout_db)  # --lang auto: the extract job's verdict
-    storage = ctx.storage
+    storage = MeteredStorage(ctx.storage, ctx.limits.max_output_bytes, video_key)
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
     with storage.open_local(video_key, suffix=".mp4") as path:
-        info = probe(path)
-        ctx.limits.check(info.width, info.height, info.duration, info.fps, name=video_key)
+        info = probe(path, ctx.limits, name=video_key)
         boxes = [region_to_box(*r.as_tuple(), info.width, info.height) for r in regions]
         run_id = str(uuid.uuid4())
         predictor = ctx.predictor
@@ -184,7 +184,7 @@ def crop_and_infer_caption_frame_extents(
             # flat whatever the video's length; every source frame's band is kept only until its
             # pair is read.
             frames = threaded(iter_grid_windows(path, frame_rate, _multi_cropper(boxes), stats,
-                                                windows=refine, hwaccel=ctx.hwaccel),
+                                                windows=refine, hwaccel=ctx.hwaccel, limits=ctx.limits),
                               maxsize=DECODE_AHEAD, name="decode")
             with contextlib.ExitStack() as stack:
                 encoders = [stack.enter_context(Sink(lambda item, w=run.writer: w.add(*item),

@@ -14,6 +14,7 @@ from gpu_kernels.layout import Box, scene_texts, suggest_regions
 from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
 
 from .context import JobContext
+from .storage.metered import MeteredStorage
 from .errors import BadInput, Fatal, Transient, is_interruption
 from .databases import LAYOUT_SCHEMA, RAW_OCR_SCHEMA, new_db, publish_db, set_metadata
 from .inputs import positive_rate, video_keys
@@ -109,10 +110,9 @@ def extract_frames_and_ocr(
     keys = video_keys(tenant_id, video_id, video_key)
     frame_rate = positive_rate(frame_rate, "frame_rate", 10.0)
     ctx = ctx or JobContext.from_env()
-    storage = ctx.storage
+    storage = MeteredStorage(ctx.storage, ctx.limits.max_output_bytes, video_key)
     with storage.open_local(video_key, suffix=".mp4") as path:
-        info = probe(path)
-        ctx.limits.check(info.width, info.height, info.duration, info.fps, name=video_key)
+        info = probe(path, ctx.limits, name=video_key)
         times = sample_times(info.duration, frame_rate)
         stats = DecodeStats()
         if ctx.auto_language:

@@ -96,10 +96,12 @@ class Settings(BaseSettings):
     max_pixels: int = Field(7680 * 4320, ge=1, validation_alias=_env("CAPTIONACC_MAX_PIXELS"))
     max_duration_s: float = Field(4 * 3600.0, gt=0, validation_alias=_env("CAPTIONACC_MAX_DURATION_S"))
     max_fps: float = Field(240.0, gt=0, validation_alias=_env("CAPTIONACC_MAX_FPS"))
+    max_gap_s: float = Field(300.0, gt=0, validation_alias=_env("CAPTIONACC_MAX_GAP_S"))
+    max_output_bytes: int = Field(16 << 30, ge=1, validation_alias=_env("CAPTIONACC_MAX_OUTPUT_BYTES"))
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.max_pixels, self.max_duration_s, self.max_fps)
+        return Limits(self.max_pixels, self.max_duration_s, self.max_fps, self.max_gap_s, self.max_output_bytes)
 
     # --- services and dispatch -----------------------------------------------------------
     redis_url: str = Field("redis://localhost:6379/0", validation_alias=_env("CAPTIONACC_REDIS_URL", "REDIS_URL"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, SAME, VALID_EMPTY, PairProbs
-from gpu_kernels.extents.decode import Interval, decode_intervals
+from gpu_kernels.extents.decode import Interval, decode_intervals, pair_log_scores
 
 
 def labels_for(n: int, intervals: list[tuple[int, int]]) -> np.ndarray:
@@ -73,10 +73,16 @@ def test_single_pair_noise_does_not_split_or_invent_captions():
 
 def test_first_index_offsets_and_scores():
     rng = np.random.default_rng(0)
-    got = decode_intervals(noisy_probs(labels_for(30, [(4, 20)]), rng), first_index=100)
+    probs = noisy_probs(labels_for(30, [(4, 20)]), rng)
+    got = decode_intervals(probs, first_index=100)
     assert len(got) == 1 and isinstance(got[0], Interval)
     assert (got[0].start, got[0].end) == (104, 120)
-    assert got[0].score <= 0.0
+    # The score is the mean log-probability that the caption's own pairs are SAME (its last pair
+    # leads out of it): near log(0.8) here, and far below it for a span the model was unsure of.
+    assert got[0].score == pytest.approx(float(pair_log_scores(probs)[4:19, SAME].mean()))
+    assert np.log(0.8) - 0.1 < got[0].score < 0.0
+    unsure = decode_intervals(noisy_probs(labels_for(30, [(4, 20)]), rng, confidence=0.45))
+    assert all(iv.score < got[0].score for iv in unsure)
 
 
 def test_empty_input():

@@ -19,16 +19,57 @@ import uuid
 LOCAL_TENANT = str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:local-tenant"))
 
 
-def video_id_for(path: str) -> str:
+def video_id_for(path: str, stream: int | None = None) -> str:
     """The whole file's content, hashed: two files that differ anywhere (an edit list in a
     trailing moov, a re-muxed copy of the same size) are two videos, never each other's run.
-    BLAKE2b reads ~1 GB/s on one core: a second per gigabyte, against minutes of processing."""
+    BLAKE2b reads ~1 GB/s on one core: a second per gigabyte, against minutes of processing.
+    Each ``--stream`` of a file is a video of its own."""
     h = hashlib.blake2b(digest_size=32)
     with open(path, "rb") as f:
         while block := f.read(1 << 22):
             h.update(block)
     h.update(str(os.path.getsize(path)).encode())
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:video:" + h.hexdigest()))
+    tail = "" if stream is None else f":stream{stream}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "captionacc:video:" + h.hexdigest() + tail))
+
+
+LIMIT_FLAGS = {  # --flag: (Limits field, type, help)
+    "--max-pixels": ("max_pixels", int, "pixels per frame (CAPTIONACC_MAX_PIXELS; default 8K: 33,177,600)"),
+    "--max-duration": ("max_duration_s", float, "seconds (CAPTIONACC_MAX_DURATION_S; default 14400)"),
+    "--max-fps": ("max_fps", float, "frames within any one second (CAPTIONACC_MAX_FPS; default 240)"),
+    "--max-gap": ("max_gap_s", float, "seconds with no new frame (CAPTIONACC_MAX_GAP_S; default 300)"),
+    "--max-output-bytes": ("max_output_bytes", int,
+                           "bytes one stage may write (CAPTIONACC_MAX_OUTPUT_BYTES; default 16 GiB)"),
+}
+
+
+def _limits(base, args: argparse.Namespace):
+    """Settings' limits, with the ones given on the command line replaced."""
+    import dataclasses
+
+    from tasks.errors import BadInput
+
+    changes = {}
+    for flag, (field, _, _) in LIMIT_FLAGS.items():
+        value = getattr(args, field)
+        if value is not None:
+            if value <= 0:
+                raise BadInput(f"{flag} must be positive (got {value:g})")
+            changes[field] = value
+    return dataclasses.replace(base, **changes)
+
+
+def _remove_empty_dirs(path: str, top: str) -> None:
+    """Remove ``path`` and its parents up to and including ``top`` while they are empty."""
+    path, top = os.path.abspath(path), os.path.abspath(top)
+    while path.startswith(top):
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+        if path == top:
+            return
+        path = os.path.dirname(path)
 
 
 OUTPUTS = ("captions.srt", "captions.vtt", "captions.db")
@@ -119,12 +160,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from tasks.ocr.languages import check_lang
 
         check_lang(lang)
-    from gpu_kernels.video import probe
+    from gpu_kernels.video import chosen_stream, probe, remux_stream
 
+    limits = _limits(settings.limits, args)
     # Before the copy and the jobs: a file that is not a readable video, or goes over a limit
     # (CAPTIONACC_MAX_*), fails here, named as the user gave it.
-    info = probe(video)
-    settings.limits.check(info.width, info.height, info.duration, info.fps, name=args.video)
+    if args.stream is None:
+        probe(video, limits, name=args.video)
+    else:
+        chosen_stream(video, args.stream)
     crops = [c for c in (args.crop or []) if c != "auto"]
     # Several regions by hand: repeat --crop, or separate them with ';'.
     regions = [CropRegion.parse(part) for c in crops for part in c.split(";") if part.strip()]
@@ -134,20 +178,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out {args.out} is a file, not a directory")
     storage = LocalStorage(out)
-    keys = VideoKeys(LOCAL_TENANT, video_id_for(video))
+    keys = VideoKeys(LOCAL_TENANT, video_id_for(video, args.stream))
     dest = storage.path(keys.video)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    if not os.path.exists(dest):  # the id is the content's: an existing copy is this video
+    if args.stream is not None and os.path.exists(dest):
+        probe(dest, limits, name=f"{args.video} stream {args.stream}")
+    elif not os.path.exists(dest):  # the id is the content's: an existing copy is this video
         def link_or_copy(tmp: str) -> None:
             try:
                 os.link(video, tmp)  # no copy of a large file when it's on the same filesystem
             except OSError:
                 shutil.copyfile(video, tmp)
 
-        _publish({dest: link_or_copy})  # a copy cut short never passes for the video
+        def one_stream(tmp: str) -> None:
+            remux_stream(video, args.stream, tmp)
+            probe(tmp, limits, name=f"{args.video} stream {args.stream}")
+
+        try:
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            # A copy cut short, or a stream over a limit, never passes for the video.
+            _publish({dest: link_or_copy if args.stream is None else one_stream})
+        except BaseException:
+            _remove_empty_dirs(os.path.dirname(dest), out)
+            raise
     bars = _Bars(enabled=not args.quiet)
     ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=lang, device_name=args.device,
-                     predictor_name=args.model, progress=bars, limits=settings.limits)
+                     predictor_name=args.model, progress=bars, limits=limits)
     from tasks.pipeline import NoCaptionsFound
 
     try:
@@ -227,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="OCR engine (default: CAPTIONACC_OCR, else rapidocr)")
     run.add_argument("--model", default="auto", choices=["auto", "learned", "classical"],
                      help="caption-extents model (auto: learned when its weights ship)")
+    run.add_argument("--stream", type=int, default=None, metavar="N",
+                     help="read video stream N (the container's numbering, as ffprobe's 0:N) instead of the one "
+                          "chosen automatically (the default, largest moving-picture stream; never cover art)")
+    limits = run.add_argument_group("limits (over one: exit 2, nothing published)")
+    for flag, (field, kind, text) in LIMIT_FLAGS.items():
+        limits.add_argument(flag, dest=field, type=kind, default=None, help=text)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.add_argument("--json", metavar="FILE", help="also write the summary (captions, stage times, crop regions, "
                      "model, OCR engine and language) as JSON to FILE")
