@@ -150,20 +150,40 @@ def probe(path: str | os.PathLike, limits: Limits | None = None, name: str | Non
     day-long timestamp jump lasts a day. With ``limits``, a video over one raises InputTooLarge
     naming ``name`` (default: the path) before any frame is decoded for work.
     """
-    info = _probe(path)
-    scan = scan_times(path, limits or Limits())
-    if scan is not None:
-        end, peak, gap, gap_at = scan
-        changes = dict(peak_fps=peak, max_gap=gap, gap_at=gap_at)
-        # A header off by more than a frame or two is wrong, not rounded: trust the packets.
-        slack = 1.0 + 2.0 / max(info.fps, 1.0)
-        if abs(end - info.duration) > slack:
-            changes.update(duration=end, header_duration=info.duration)
-        info = dataclasses.replace(info, **changes)
+    key = _file_key(path)
+    info = _probed.get(key)
+    if info is None:
+        info = _probe(path)
+        scan = scan_times(path, limits or Limits())
+        if scan is not None:
+            end, peak, gap, gap_at = scan
+            changes = dict(peak_fps=peak, max_gap=gap, gap_at=gap_at)
+            # A header off by more than a frame or two is wrong, not rounded: trust the packets.
+            slack = 1.0 + 2.0 / max(info.fps, 1.0)
+            if abs(end - info.duration) > slack:
+                changes.update(duration=end, header_duration=info.duration)
+            info = dataclasses.replace(info, **changes)
+        if key is not None:
+            if len(_probed) >= 64:
+                _probed.pop(next(iter(_probed)))
+            _probed[key] = info
     if limits is not None:
-        limits.check(info.width, info.height, info.duration, info.peak_fps if scan is not None else info.fps,
+        limits.check(info.width, info.height, info.duration, info.peak_fps or info.fps,
                      name=name or os.fspath(path), gap=info.max_gap, gap_at=info.gap_at)
     return info
+
+
+# Probes of files seen in this process, by identity: the CLI probes the user's file and each job
+# probes its hard link again (same inode), which would demux the whole file three times.
+_probed: dict[tuple, VideoInfo] = {}
+
+
+def _file_key(path: str | os.PathLike) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # _open reports it
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if os.path.isfile(path) else None
 
 
 def scan_times(path: str | os.PathLike, limits: Limits) -> tuple[float, float, float, float] | None:

@@ -168,6 +168,40 @@ class Settings(BaseSettings):
         return out
 
 
+# What ``captionacc run`` reads (local storage in --out, the local or Vision OCR, the model,
+# the limits): a malformed S3, Redis or Modal variable belongs to another deployment and must
+# not stop it.
+LOCAL_RUN_FIELDS = frozenset({
+    "ocr", "lang", "device", "extents_model", "refine_boundaries", "check_extents", "hw_decode",
+    "max_pixels", "max_duration_s", "max_fps", "max_gap_s", "max_output_bytes",
+    "vision_language_hints", "vision_endpoint", "google_credentials_json", "google_credentials_file",
+    "vision_timeout_s", "vision_max_attempts", "vision_jpeg_quality", "vision_max_frames_per_montage",
+})
+
+
+def settings_for(used: frozenset[str] | set[str]) -> Settings:
+    """Settings where only the fields in ``used`` must be valid: any other field with a
+    malformed value (environment or ``.env``) gets its default, with a warning naming it. A
+    malformed field in ``used`` raises ValidationError as ``Settings()`` does."""
+    import logging
+
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as e:
+        by_alias = {a.upper(): name for name, f in Settings.model_fields.items()
+                    for a in (getattr(f.validation_alias, "choices", None) or [name])}
+        named = {str(err["loc"][0]).upper(): by_alias.get(str(err["loc"][0]).upper())
+                 for err in e.errors() if err["loc"]}
+        bad = set(named.values())
+        if not bad or None in bad or bad & set(used):
+            raise
+        for var in sorted(named):
+            logging.getLogger(__name__).warning("ignoring the malformed setting %s: this command does not use it", var)
+        return Settings(**{name: Settings.model_fields[name].get_default(call_default_factory=True) for name in bad})
+
+
 def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
     """Read the environment (and ``env_file`` if it exists); keyword overrides win over both."""
     return Settings(_env_file=env_file, **overrides)

@@ -11,8 +11,9 @@ from .conftest import REPO
 CLI = [sys.executable, "-m", "workers.cli"]
 
 
-def _run(*args, cwd=REPO):
-    return subprocess.run(CLI + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
+def _run(*args, cwd=REPO, env=None):
+    return subprocess.run(CLI + list(args), cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, **(env or {})))
 
 
 def _blank_clip(path, seconds=3, fps=10):
@@ -34,8 +35,12 @@ def test_run_writes_captions_and_summary(tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("not yours")
     (out / "captions.srt").symlink_to(victim)  # planted: the output replaces it, never follows it
-    p = _run("run", os.path.join(REPO, "examples", "sample.mp4"), "--out", str(out), "-q", "--device", "cpu")
+    # A malformed S3 or Modal variable belongs to another deployment: a local run warns and goes on.
+    p = _run("run", os.path.join(REPO, "examples", "sample.mp4"), "--out", str(out), "-q", "--device", "cpu",
+             env={"CAPTIONACC_S3_MAX_ATTEMPTS": "many", "CAPTIONACC_MODAL_DAILY_BUDGET_USD": "lots"})
     assert p.returncode == 0, p.stderr
+    assert "ignoring the malformed setting CAPTIONACC_S3_MAX_ATTEMPTS" in p.stderr
+    assert "ignoring the malformed setting CAPTIONACC_MODAL_DAILY_BUDGET_USD" in p.stderr
     assert victim.read_text() == "not yours" and not (out / "captions.srt").is_symlink()
     assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
     assert "captions found: " in p.stdout and "wall time" in p.stdout

@@ -47,9 +47,11 @@ def gap(path: str, seconds: float) -> str:
     return fm.h264(path, width=320, height=180, n=20, pts=ms, time_base=Fraction(1, 1000), fps=10, frame_fn=_flat)
 
 
-def header_lie(path: str, claimed_s: float = 3.6e9) -> str:
-    """A 2-s Matroska file whose Segment Duration claims ``claimed_s``."""
-    src = fm.h264(path + ".src.mkv", width=320, height=180, n=20, frame_fn=_flat)
+def header_lie(path: str, claimed_s: float = 3.6e9, caption: str | None = None) -> str:
+    """A 2-s Matroska file whose Segment Duration claims ``claimed_s``; ``caption`` burns one in."""
+    look = {"caption": caption, "width": 640, "height": 360} if caption else {"frame_fn": _flat, "width": 320,
+                                                                              "height": 180}
+    src = fm.h264(path + ".src.mkv", n=20, **look)
     data = bytearray(Path(src).read_bytes())
     at = data.find(b"\x44\x89\x88")  # Duration, an 8-byte float in TimecodeScale units (1 ms)
     assert at > 0

@@ -102,3 +102,18 @@ def test_generic_variables_do_not_leak_in(monkeypatch):
         monkeypatch.setenv(k, v)
     s = Settings(_env_file=None)
     assert (s.lang, s.device, s.storage, s.ocr, s.backend) == (None, None, "local", "rapidocr", "auto")
+
+
+def test_settings_for_a_use_ignore_only_what_it_does_not_read(monkeypatch, caplog):
+    from pydantic import ValidationError
+
+    from tasks.settings import LOCAL_RUN_FIELDS, settings_for
+
+    monkeypatch.setenv("CAPTIONACC_S3_MAX_ATTEMPTS", "many")
+    with pytest.raises(ValidationError):
+        Settings()  # a worker, which reads everything, still refuses it
+    s = settings_for(LOCAL_RUN_FIELDS)
+    assert s.s3_max_attempts == 8 and "CAPTIONACC_S3_MAX_ATTEMPTS" in caplog.text
+    monkeypatch.setenv("CAPTIONACC_MAX_GAP_S", "long")  # one the local run reads: refused
+    with pytest.raises(ValidationError, match="CAPTIONACC_MAX_GAP_S"):
+        settings_for(LOCAL_RUN_FIELDS)

@@ -139,7 +139,7 @@ class _Bars:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from tasks.context import JobContext
-    from tasks.errors import BadInput, InvalidCropRegion, InvalidVideo
+    from tasks.errors import BadInput, CaptionAccError, InvalidCropRegion, InvalidVideo
     from tasks.keys import VideoKeys
     from tasks.pipeline import run_video
     from tasks.storage import LocalStorage
@@ -151,9 +151,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise InvalidVideo(f"video file not found: {args.video}")
     if not os.path.isfile(video):  # a directory, a FIFO, a device: nothing to seek in or hash
         raise InvalidVideo(f"not a regular file: {args.video}")
-    from tasks.settings import Settings
+    from tasks.settings import LOCAL_RUN_FIELDS, settings_for
 
-    settings = Settings()
+    settings = settings_for(LOCAL_RUN_FIELDS)  # a bad S3 or Redis variable does not stop a local run
     ocr_name = args.ocr or settings.ocr
     lang = args.lang or settings.lang
     if ocr_name == "rapidocr":  # a language without a local model fails now, not after decoding
@@ -201,8 +201,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             _remove_empty_dirs(os.path.dirname(dest), out)
             raise
     bars = _Bars(enabled=not args.quiet)
-    ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=lang, device_name=args.device,
-                     predictor_name=args.model, progress=bars, limits=limits)
+    ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=lang, device_name=args.device or settings.device,
+                     predictor_name=args.model or settings.extents_model, progress=bars, limits=limits,
+                     refine_boundaries=settings.refine_boundaries, check_extents=settings.check_extents,
+                     hw_decode=settings.hw_decode)
     from tasks.pipeline import NoCaptionsFound
 
     try:
@@ -216,6 +218,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         gone = _drop_stale_outputs(out)
         if gone:
             raise NoCaptionsFound(f"{e} (removed {', '.join(gone)} of an earlier run from {args.out})") from e
+        raise
+    except CaptionAccError as e:  # name the user's file, not the working copy the jobs read
+        if e.args and isinstance(e.args[0], str):
+            e.args = (e.args[0].replace(dest, args.video).replace(keys.video, args.video), *e.args[1:])
         raise
     finally:
         bars.close()
@@ -277,11 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", default=None, help="caption language (ISO 639-1; CAPTIONACC_LANG): auto (the "
                      "default: detected from the video), zh, en, ja, es, fr, de, ... (the default recogniser), "
                      "ru, uk, bg, ko, vi (Tesseract, model from Debian's tesseract-ocr-<model>); several as ru,en")
-    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    run.add_argument("--device", default=None, choices=["auto", "cpu", "cuda", "mps"],
+                     help="where the model runs (default: CAPTIONACC_DEVICE, else auto)")
     run.add_argument("--ocr", default=None, choices=["rapidocr", "google-vision"],
                      help="OCR engine (default: CAPTIONACC_OCR, else rapidocr)")
-    run.add_argument("--model", default="auto", choices=["auto", "learned", "classical"],
-                     help="caption-extents model (auto: learned when its weights ship)")
+    run.add_argument("--model", default=None, choices=["auto", "learned", "classical"],
+                     help="caption-extents model (default: CAPTIONACC_EXTENTS_MODEL, else auto: learned when "
+                          "its weights ship)")
     run.add_argument("--stream", type=int, default=None, metavar="N",
                      help="read video stream N (the container's numbering, as ffprobe's 0:N) instead of the one "
                           "chosen automatically (the default, largest moving-picture stream; never cover art)")

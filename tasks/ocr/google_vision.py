@@ -234,10 +234,10 @@ class GoogleVisionEngine(OcrEngine):
         sleep: Callable[[float], None] = time.sleep,
         settings: "Settings | None" = None,
     ) -> None:
-        if settings is None:
-            from ..settings import Settings
+        if settings is None:  # only Vision's own settings must be valid (a local run has no S3)
+            from ..settings import LOCAL_RUN_FIELDS, settings_for
 
-            settings = Settings()
+            settings = settings_for(LOCAL_RUN_FIELDS)
         s = settings
         self.lang = lang if lang is not None else s.lang
         if language_hints is not None:
