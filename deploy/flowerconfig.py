@@ -9,7 +9,10 @@ import os
 if not os.environ.get("FLOWER_BASIC_AUTH"):
     raise SystemExit("set FLOWER_BASIC_AUTH=user:password (docker-compose.gpu.yml: FLOWER_USER/FLOWER_PASSWORD)")
 
-address = os.environ.get("FLOWER_ADDRESS", "0.0.0.0")
+# Loopback unless told otherwise (compose sets 0.0.0.0 inside its container and publishes the
+# port on the host's loopback). /metrics and /healthcheck answer without credentials: that is
+# Flower's design; they show task counts, never arguments or results.
+address = os.environ.get("FLOWER_ADDRESS", "127.0.0.1")
 port = int(os.environ.get("FLOWER_PORT", "5555"))
 basic_auth = [os.environ["FLOWER_BASIC_AUTH"]]
 # Workers that stop answering drop off the dashboard after 10 minutes.

@@ -88,3 +88,41 @@ def test_flower_config_requires_basic_auth(monkeypatch):
     ns: dict = {}
     exec(compile(src, path, "exec"), ns)
     assert ns["basic_auth"] == ["u:p"]
+
+
+def test_compose_starts_on_a_one_gpu_box_with_health_everywhere():
+    """No GPU_* set: both workers on device 0 (a one-GPU box starts as is); every long-running
+    service has a healthcheck and waits for what it needs to be healthy; no unused volumes."""
+    out = _config({"FLOWER_PASSWORD": "s3cret"})
+    assert out.returncode == 0, out.stderr
+    cfg = yaml.safe_load(out.stdout)
+    services = cfg["services"]
+    for name in ("worker-t4", "worker-a10g"):
+        (dev,) = services[name]["deploy"]["resources"]["reservations"]["devices"]
+        assert dev["device_ids"] == ["0"], name
+        assert services[name]["environment"]["NVIDIA_DRIVER_CAPABILITIES"] == "compute,utility,video"
+    for name, svc in services.items():
+        if svc.get("restart") != "no":
+            assert "healthcheck" in svc, f"{name} has no healthcheck"
+        for dep, cond in (svc.get("depends_on") or {}).items():
+            want = "service_completed_successfully" if services[dep].get("restart") == "no" else "service_healthy"
+            assert cond["condition"] == want, f"{name} waits for {dep} only to be {cond['condition']}"
+    used = {v.split(":")[0] for svc in services.values() for v in svc.get("volumes", [])
+            if isinstance(v, str)} | {v["source"] for svc in services.values() for v in svc.get("volumes", [])
+                                      if isinstance(v, dict)}
+    assert set(cfg.get("volumes", {})) <= used
+    worker = services["prefect-worker"]
+    assert worker["command"][:2] == ["sh", "-ec"]  # a failed deploy stops the container
+    assert worker["environment"]["CAPTIONACC_APP_DIR"] == "/app"
+
+
+def test_dockerfile_python_and_the_modal_image_ship_the_same_files():
+    from workers.modal_app import SHIPPED
+
+    with open(os.path.join(ROOT, "deploy", "Dockerfile")) as f:
+        lines = f.read().splitlines()
+    copied = {src.rstrip("*") for line in lines if line.startswith("COPY ") for src in line.split()[1:-1]}
+    assert copied == set(SHIPPED)
+    # Ubuntu 24.04's Python 3.12: prefect 3.9, numpy 2.4 and onnxruntime 1.32 need >= 3.11.
+    assert any(line.startswith("FROM ") and "ubuntu24.04" in line for line in lines)
+    assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility,video" in "\n".join(lines)

@@ -25,16 +25,29 @@ MODEL_DIR = "/models"
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERROR_KEY = "__captionacc_error__"
 
+# What the image ships: exactly what deploy/Dockerfile COPYs (tests check they agree). Never the
+# checkout as a whole: its .env holds Wasabi and Google keys, and build/ or benchmark caches are
+# gigabytes.
+SHIPPED = ("pyproject.toml", "README.md", "gpu_kernels", "tasks", "workers", "synth", "deploy", "prefect.yaml")
+_IGNORE = ["**/__pycache__", "**/*.pyc", "**/.env", "**/.env.*"]
+
+
+def _with_sources(img: "modal.Image") -> "modal.Image":
+    for rel in SHIPPED:
+        src, dst = os.path.join(_ROOT, rel), f"/opt/captionacc/{rel}"
+        img = (img.add_local_dir(src, dst, copy=True, ignore=_IGNORE) if os.path.isdir(src)
+               else img.add_local_file(src, dst, copy=True))
+    return img
+
+
 image = (
-    modal.Image.debian_slim(python_version="3.11")
+    _with_sources(modal.Image.debian_slim(python_version="3.11")
     .apt_install("libgl1", "libglib2.0-0", "fonts-wqy-microhei",
                  # Models for Cyrillic, Korean and Vietnamese captions and --lang auto (tasks/ocr/languages.py).
                  *(f"tesseract-ocr-{m}" for m in ("osd", "eng", "rus", "ukr", "bul", "kor", "vie", "script-cyrl",
                                                    "script-hang", "script-viet")))
     # The same torch as the Makefile; the PyPI Linux wheel is the CUDA build.
-    .pip_install("torch==2.13.0")
-    .add_local_dir(_ROOT, "/opt/captionacc", copy=True,
-                   ignore=[".venv", ".git", "**/__pycache__", "*.egg-info", "demo-out", "captionacc-data"])
+    .pip_install("torch==2.13.0"))
     .run_commands("pip install /opt/captionacc")
     .env({
         "CAPTIONACC_STORAGE": "s3",
