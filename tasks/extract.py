@@ -204,4 +204,8 @@ def extract_frames_and_ocr(
         full_frames_key=keys.full_frames + "/",
         ocr_db_key=keys.raw_ocr_db,
         layout_db_key=keys.layout_db,
+        crop_region=dict(zip(("crop_left", "crop_top", "crop_right", "crop_bottom"), band)),
+        regions=[dict(crop_left=r.crop_left, crop_top=r.crop_top, crop_right=r.crop_right,
+                      crop_bottom=r.crop_bottom, anchor_type=r.anchor_type, confidence=r.confidence)
+                 for r in regions],
     )

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
         20.0, ge=0, validation_alias=_env("CAPTIONACC_MODAL_DAILY_BUDGET_USD")
     )
 
+    @field_validator("storage_root")
+    @classmethod
+    def _absolute_root(cls, v: str) -> str:
+        # Resolved once: workers and flows started in different directories see the same data.
+        import os
+
+        return os.path.abspath(os.path.expanduser(v))
+
     @field_validator("vision_language_hints", mode="before")
     @classmethod
     def _split_hints(cls, v: Any) -> Any:

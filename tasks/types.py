@@ -62,6 +62,10 @@ class ExtractResult:
     full_frames_key: str  # storage prefix of the frames directory
     ocr_db_key: str  # key of raw-ocr.db.gz
     layout_db_key: str  # key of layout.db.gz
+    # The layout's suggestion (layout_config / layout_regions of layout.db), so a caller can go on
+    # to crop-and-infer without opening the database: region 0 and every caption region.
+    crop_region: dict | None = None  # {crop_left, crop_top, crop_right, crop_bottom}, fractions
+    regions: list | None = None  # [{crop_left, ..., anchor_type, confidence}], primary first
 
     def to_dict(self) -> dict:
         return asdict(self)

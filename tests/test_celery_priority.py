@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import uuid
 
 from tests.services.celery_workers import (  # noqa: F401 - fixtures
@@ -31,9 +34,15 @@ def test_caption_ocr_is_served_before_queued_extracts(tmp_path, clip_path):  # n
             job, kw = job_calls(v)[0]
             spec = JOBS[job]
             sent.append(app.send_task(spec.task_name, kwargs=kw, queue=spec.queue, priority=spec.priority))
-        spec = JOBS["generate_caption_ocr"]  # ...then a caption OCR (its chunks are missing: it fails fast)
-        ocr = app.send_task(spec.task_name, queue=spec.queue, priority=spec.priority, kwargs=dict(
-            chunks_prefix=f"{TENANT}/client/videos/{uuid.uuid4()}/cropped_frames_v1/", start_frame=0, end_frame=5))
+        # ...then a caption OCR (its chunks are missing: it fails fast), sent the documented ad-hoc
+        # way: `celery call` has no --priority, so the priority must come from the task's route.
+        kwargs = dict(chunks_prefix=f"{TENANT}/client/videos/{uuid.uuid4()}/cropped_frames_v1/", start_frame=0,
+                      end_frame=5)
+        called = subprocess.run([sys.executable, "-m", "celery", "-A", "workers.celery_app", "call",
+                                 "captionacc.generate_caption_ocr", "--kwargs", json.dumps(kwargs)],
+                                env=dict(os.environ, CAPTIONACC_REDIS_URL=url, CELERY_RESULT_BACKEND=url),
+                                capture_output=True, text=True, timeout=60, check=True)
+        ocr = app.AsyncResult(called.stdout.strip().splitlines()[-1])
         # The worker starts only now, with all three waiting: it must take the caption OCR first.
         env = worker_env(url, dict(CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=root))
         [worker] = start_workers([("t4", env, {"name": "t4-prio@test"})])

@@ -22,7 +22,7 @@ DB = 1  # this module's Redis database
 
 
 class RecordingModalStandIn:
-    """Stands in for ``modal.Function.from_name``: records each ``.remote`` call and runs the
+    """Stands in for ``modal.Function.from_name``: records each ``.spawn`` call and runs the
     job in-process on the given context."""
 
     def __init__(self, ctx) -> None:
@@ -34,10 +34,20 @@ class RecordingModalStandIn:
 
         standin = self
 
+        class _Call:  # modal.FunctionCall's shape: the job runs when its result is asked for
+            def __init__(self, kwargs):
+                self.kwargs = kwargs
+
+            def get(self, timeout=None):
+                return call_job(job, self.kwargs, standin.ctx)
+
+            def cancel(self):
+                raise AssertionError("a call that finished is never cancelled")
+
         class _Fn:
-            def remote(self, **kwargs):
+            def spawn(self, **kwargs):
                 standin.calls.append((job, kwargs))
-                return call_job(job, kwargs, standin.ctx)
+                return _Call(kwargs)
 
         return _Fn()
 

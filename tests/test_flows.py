@@ -226,3 +226,36 @@ def test_whole_video_flow_through_dispatcher_on_a_real_celery_worker(
         if app is not None:
             release_results(app)
         worker.stop()
+
+
+def test_caption_fan_out_is_bounded(prefect_server, env, tmp_path, monkeypatch):  # noqa: F811
+    """60 captions, each job slow: no more than FAN_OUT_THREADS run at once (Prefect's default
+    pool would start 60 threads), and every caption still comes back in order."""
+    import threading
+    import time
+
+    from workers import flows
+    from workers.dispatcher import Decision
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class Recording:
+        def dispatch(self, job, kwargs, **_kw):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            text = f"caption {kwargs['start_frame']}"
+            return ({"ocr_text": text, "confidence": 0.99, "frame_count": 10},
+                    Decision(job, "local", "forced", "test", "none", 0.0, "normal"))
+
+    monkeypatch.setattr(flows, "default_dispatcher", lambda: Recording())
+    video = str(uuid.uuid4())
+    prefix = f"{TENANT}/client/videos/{video}/cropped_frames_v1"
+    captions = [[k * 20, k * 20 + 15] for k in range(60)]
+    out = flows.caption_ocr(video, TENANT, prefix, captions=captions, duration=130.0,
+                            database_url=f"sqlite:///{tmp_path / 'v.db'}")
+    assert [c["text"] for c in out] == [f"caption {k * 20}" for k in range(60)]
+    assert 1 < peak[0] <= flows.FAN_OUT_THREADS

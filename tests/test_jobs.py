@@ -69,6 +69,9 @@ def test_extract_frames_and_ocr(ctx, uploaded):
         meta = dict(conn.execute("SELECT key, value FROM metadata").fetchall())
         assert "top-left" in meta["coordinates"]
         assert conn.execute("SELECT MIN(bbox_left), MAX(bbox_right) FROM boxes").fetchone()[1] <= 1.0
+    # The result carries the suggestion: no caller has to gunzip layout.db to find the crop.
+    assert r.crop_region == {k: cfg[k] for k in ("crop_left", "crop_top", "crop_right", "crop_bottom")}
+    assert r.regions[0] == dict(r.crop_region, anchor_type="center", confidence=r.regions[0]["confidence"])
 
 
 def test_crop_and_infer_outputs(ctx, uploaded):

@@ -106,14 +106,20 @@ def test_dispatcher_modal_backend_through_a_standin_running_local(modal_app, buc
 
     calls = []
 
-    class StandIn:
+    class StandIn:  # modal.Function's shape; the call runs the function's body with .local
         def __init__(self, name):
             self.fn = getattr(modal_app, name)
             self.name = name
 
-        def remote(self, **kw):
+        def spawn(self, **kw):
             calls.append(self.name)
-            return self.fn.local(**kw)
+            fn = self.fn
+
+            class Call:
+                def get(self, timeout=None):
+                    return fn.local(**kw)
+
+            return Call()
 
     d = Dispatcher(modal=ModalBackend(lookup=StandIn))
     storage, video = bucket
@@ -123,3 +129,38 @@ def test_dispatcher_modal_backend_through_a_standin_running_local(modal_app, buc
     assert ci["version"] == 1 and calls == ["crop_and_infer_caption_frame_extents"]
     with pytest.raises(InvalidId):
         d.run("generate_caption_ocr", dict(chunks_prefix="x/", start_frame=0, end_frame=1), backend="modal")
+
+
+def test_a_modal_call_that_does_not_finish_in_time_is_cancelled():
+    """Modal's FunctionCall.get(timeout=) raises the builtin TimeoutError when no output came:
+    a call queued behind max_containers, or a job past the flow's timeout. It is cancelled and
+    reported as BackendTimeout (the flow's "Processing timeout"), never waited on forever."""
+    from workers.dispatcher import JOBS, MODAL_QUEUE_GRACE_S, BackendTimeout, ModalBackend
+
+    seen = []
+
+    class Stuck:
+        def __init__(self, name):
+            self.name = name
+
+        def spawn(self, **kw):
+            outer = self
+
+            class Call:
+                def get(self, timeout=None):
+                    seen.append(("get", outer.name, timeout))
+                    raise TimeoutError()
+
+                def cancel(self):
+                    seen.append(("cancel", outer.name))
+
+            return Call()
+
+    backend = ModalBackend(lookup=Stuck)
+    with pytest.raises(BackendTimeout, match="within 30 s"):
+        backend.run("generate_caption_ocr", {"chunks_prefix": "x/", "start_frame": 0, "end_frame": 1}, timeout=30)
+    assert seen == [("get", "generate_caption_ocr", 30), ("cancel", "generate_caption_ocr")]
+    seen.clear()
+    with pytest.raises(BackendTimeout):
+        backend.run("extract_frames_and_ocr", {}, timeout=None)  # no flow timeout: the job's own, plus a queue grace
+    assert seen[0] == ("get", "extract_frames_and_ocr", JOBS["extract_frames_and_ocr"].timeout + MODAL_QUEUE_GRACE_S)

@@ -1,46 +1,36 @@
-"""The repository's own prefect.yaml, as an operator uses it: ``prefect deploy --all`` against a
-real Prefect server, a real process worker picking the run up from another directory, the flow
-run's GPU jobs on a real Celery worker, captions published and the videos row ``active``."""
+"""The cluster path as an operator follows it: ``prefect deploy --all`` of the repository's own
+prefect.yaml against a real Prefect server, ``captionacc submit VIDEO --wait``, a real process
+worker (started in another directory) running the whole-video flow, its GPU jobs on a real
+Celery worker, then ``captionacc status`` and ``captionacc fetch``: the same SRT as
+``captionacc run`` of the same file."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import uuid
 
-import pytest
-
-from tests.services.celery_workers import TENANT, clip_path, start_workers, video_key, worker_env  # noqa: F401
+from tests.services.celery_workers import TENANT, clip_path, start_workers, worker_env  # noqa: F401
 from tests.services.prefect_server import prefect_server  # noqa: F401 - fixture
 from tests.services.redis_server import redis_server  # noqa: F401 - fixture
 
 from .conftest import REPO
 
-PREFECT = os.path.join(os.path.dirname(sys.executable), "prefect")
-DEPLOYMENT = "captionacc-process-video/captionacc-process-video"
+BIN = os.path.dirname(sys.executable)
 
 
-def _prefect(args: list[str], env: dict, cwd: str, timeout: float) -> subprocess.CompletedProcess:
-    p = subprocess.run([PREFECT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, f"prefect {' '.join(args)}: {p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+def _cmd(prog: str, args: list[str], env: dict, cwd: str, timeout: float) -> subprocess.CompletedProcess:
+    p = subprocess.run([os.path.join(BIN, prog), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                       timeout=timeout)
+    assert p.returncode == 0, f"{prog} {' '.join(args)}: {p.stdout[-3000:]}\n{p.stderr[-3000:]}"
     return p
 
 
-def test_prefect_yaml_deploys_and_a_process_worker_runs_the_whole_video(
-        prefect_server, redis_server, clip_path, tmp_path):  # noqa: F811
+def test_deploy_submit_wait_status_fetch_on_a_cluster(prefect_server, redis_server, clip_path, tmp_path):  # noqa: F811
     from prefect.client.orchestration import get_client
-    from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL
 
-    from tasks.keys import VideoKeys
-    from tasks.storage import LocalStorage
-    from workers.videos_db import VideoStore
-
     root = str(tmp_path / "bucket")
-    storage = LocalStorage(root)
-    video = str(uuid.uuid4())
-    storage.put_file(video_key(TENANT, video), clip_path)
     database_url = f"sqlite:///{tmp_path / 'videos.db'}"
     redis_server.client(3).flushdb()
     base = worker_env(redis_server.url(3), dict(CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=root),
@@ -48,28 +38,58 @@ def test_prefect_yaml_deploys_and_a_process_worker_runs_the_whole_video(
     env = dict(base, PREFECT_API_URL=PREFECT_API_URL.value(), CAPTIONACC_APP_DIR=REPO,
                CAPTIONACC_DATABASE_URL=database_url, PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
     (worker,) = start_workers([("a10g", base, {"name": "a10g-deploy@test"})])
+    reference = subprocess.Popen([os.path.join(BIN, "captionacc"), "run", clip_path, "--out",
+                                  str(tmp_path / "local"), "-q"], env=base, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+    submit = None
     try:
-        _prefect(["work-pool", "create", "captionacc", "--type", "process", "--overwrite"], env, REPO, 120)
-        _prefect(["--no-prompt", "deploy", "--all", "--prefect-file", "prefect.yaml"], env, REPO, 300)
+        _cmd("prefect", ["work-pool", "create", "captionacc", "--type", "process", "--overwrite"], env, REPO, 120)
+        _cmd("prefect", ["--no-prompt", "deploy", "--all", "--prefect-file", "prefect.yaml"], env, REPO, 300)
         with get_client(sync_client=True) as client:
             deployed = {d.name: d for d in client.read_deployments()}
         assert {"captionacc-video-initial-processing", "captionacc-crop-and-infer-caption-frame-extents",
                 "captionacc-caption-ocr", "captionacc-process-video"} <= set(deployed)
         assert deployed["captionacc-process-video"].entrypoint == "workers.flows.process_video"
-        run = run_deployment(DEPLOYMENT, timeout=0, parameters=dict(
-            video_id=video, tenant_id=TENANT, storage_key=video_key(TENANT, video), frame_rate=1.0))
-        # The worker starts elsewhere: the pull step must put the run in CAPTIONACC_APP_DIR.
+
+        submit = subprocess.Popen([os.path.join(BIN, "captionacc"), "submit", clip_path, "--tenant", TENANT,
+                                   "--wait", "--timeout", "500"], env=env, cwd=str(tmp_path),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The Prefect worker starts elsewhere: the pull step must put the run in CAPTIONACC_APP_DIR.
         elsewhere = tmp_path / "elsewhere"
         elsewhere.mkdir()
-        polled = _prefect(["worker", "start", "--pool", "captionacc", "--run-once", "--prefetch-seconds", "60"],
-                          env, str(elsewhere), 600)
-        with get_client(sync_client=True) as client:
-            state = client.read_flow_run(run.id).state
-        assert state.is_completed(), f"{state.type} {state.message}\n{polled.stdout[-4000:]}\n{polled.stderr[-4000:]}"
-        with VideoStore(database_url) as store:
-            row = store.get(video)
-        assert (row["status"], row["caption_count"]) == ("active", 2)
-        srt = storage.get_bytes(VideoKeys(TENANT, video).captions_srt).decode()
-        assert "你好世界" in srt and "第二句字幕" in srt
+        polled = subprocess.run([os.path.join(BIN, "prefect"), "worker", "start", "--pool", "captionacc",
+                                 "--run-once", "--prefetch-seconds", "60"], env=env, cwd=str(elsewhere),
+                                capture_output=True, text=True, timeout=600)
+        out, err = submit.communicate(timeout=300)
+        assert submit.returncode == 0, f"{out}\n{err}\n{polled.stdout[-4000:]}\n{polled.stderr[-4000:]}"
+        lines = out.splitlines()
+        assert lines[0] == f"tenant {TENANT}" and lines[1].startswith("video ")
+        video = lines[1].split()[1]
+        assert any(line.startswith("flow run ") for line in lines) and "done: 2 captions" in out, out
+
+        status = _cmd("captionacc", ["status", video], env, str(tmp_path), 120).stdout
+        assert "status: active" in status and "caption_count: 2" in status, status
+        _cmd("captionacc", ["fetch", video, "--out", str(tmp_path / "fetched")], env, str(tmp_path), 120)
+        fetched = (tmp_path / "fetched" / "captions.srt").read_text(encoding="utf-8")
+        assert "你好世界" in fetched and "第二句字幕" in fetched
+        assert reference.wait(timeout=300) == 0, reference.stderr.read()
+        assert fetched == (tmp_path / "local" / "captions.srt").read_text(encoding="utf-8")
+        with open(worker.log_path, encoding="utf-8") as f:  # the worker says where its data is
+            assert f"storage is the local directory {root}" in f.read()
     finally:
+        for p in (submit, reference):
+            if p is not None and p.poll() is None:
+                p.kill()
         worker.stop()
+
+
+def test_submit_refuses_a_bad_video_before_uploading(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    env = dict(os.environ, CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=str(tmp_path / "bucket"),
+               CAPTIONACC_DATABASE_URL=f"sqlite:///{tmp_path / 'v.db'}")
+    env.pop("PREFECT_API_URL", None)
+    p = subprocess.run([os.path.join(BIN, "captionacc"), "submit", str(bad), "--wait"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and p.stderr.startswith("error: not a readable video"), p.stderr
+    assert not (tmp_path / "bucket").exists() or not any((tmp_path / "bucket").rglob("*.mp4"))

@@ -117,3 +117,9 @@ def test_settings_for_a_use_ignore_only_what_it_does_not_read(monkeypatch, caplo
     monkeypatch.setenv("CAPTIONACC_MAX_GAP_S", "long")  # one the local run reads: refused
     with pytest.raises(ValidationError, match="CAPTIONACC_MAX_GAP_S"):
         settings_for(LOCAL_RUN_FIELDS)
+
+
+def test_the_local_storage_root_is_absolute(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CAPTIONACC_STORAGE_ROOT", "data/bucket")
+    assert Settings().storage_root == str(tmp_path / "data" / "bucket")  # the same wherever it is used next

@@ -124,7 +124,9 @@ def celery_config() -> dict:
         task_track_started=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=True,
+        # A failed or timed-out job is acknowledged (its error is the result); a lost worker is not.
+        task_acks_on_failure=True,
+        task_acks_on_timeout=True,
         worker_prefetch_multiplier=1,
         # A worker process whose resident memory passed this after a task is replaced (KiB): a
         # leak or a fragmented heap never accumulates on a GPU node. One task's own size is
@@ -134,7 +136,9 @@ def celery_config() -> dict:
         task_send_sent_event=True,
         task_default_queue=QUEUE_T4,
         task_create_missing_queues=True,
-        task_routes={j.task_name: {"queue": j.queue} for j in JOBS.values()},
+        # The priority rides on the route, so `celery call captionacc.generate_caption_ocr …`
+        # (which has no --priority) sends caption OCR ahead of queued extracts too.
+        task_routes={j.task_name: {"queue": j.queue, "priority": j.priority} for j in JOBS.values()},
         timezone="UTC",
         enable_utc=True,
     )

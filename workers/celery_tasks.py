@@ -18,9 +18,9 @@ import time
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_postrun, task_prerun, worker_process_init, worker_process_shutdown
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_process_shutdown, worker_ready
 
-from gpu_kernels.errors import BadInput, InvalidFrameRange, Transient
+from gpu_kernels.errors import BadInput, Fatal, InvalidFrameRange, Transient
 
 from .celery_app import JOBS, app
 
@@ -69,6 +69,22 @@ def _on_process_init(**_kw) -> None:
 @worker_process_shutdown.connect
 def _on_process_shutdown(**_kw) -> None:
     close_worker_context()
+
+
+def storage_description(settings=None) -> str:
+    """Where this process reads and writes: an absolute directory, or a bucket at an endpoint."""
+    from tasks.settings import Settings, wasabi_endpoint
+
+    s = settings or Settings()
+    if s.storage == "local":
+        return f"local directory {s.storage_root}"
+    return f"s3 bucket {s.wasabi_bucket} at {s.s3_endpoint_url or wasabi_endpoint(s.wasabi_region)}"
+
+
+@worker_ready.connect
+def _on_worker_ready(**_kw) -> None:
+    # Workers and flows started in different places must see the same data: say where it is.
+    log.info("captionacc worker: storage is the %s", storage_description())
 
 
 # Run times feed the dispatcher's moving averages (kept in the broker's Redis).
@@ -211,10 +227,50 @@ def _stop_past_soft_limit(stage: str, done: int, total: int | None) -> None:
                                     "swallowed inside a library)")
 
 
+# A job whose process dies (the OOM killer, a crash in a decoder or the GPU driver) goes back to
+# the queue (reject_on_worker_lost): right once, but a job that kills every process it runs in
+# would be redelivered forever. Past this many losses it fails instead, and its video with it.
+MAX_WORKER_LOSSES = 2
+
+
+class WorkerLostRepeatedly(Fatal):
+    """The job's worker process died every time it ran this job."""
+
+
+def _refuse_after_repeated_losses(job: str) -> None:
+    """Count this delivery of the current task in Redis; refuse one delivered more often than
+    its retries and MAX_WORKER_LOSSES explain (each retry is a delivery of the same id too)."""
+    from celery import current_task
+
+    global _redis
+    task_id = getattr(getattr(current_task, "request", None), "id", None)
+    if not task_id:
+        return
+    try:
+        import redis
+
+        if _redis is None:
+            _redis = redis.Redis.from_url(app.conf.broker_url)
+        key = f"captionacc:deliveries:{task_id}"
+        pipe = _redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 2 * 24 * 3600)
+        n = int(pipe.execute()[0])
+    except Exception:  # noqa: BLE001 - a counter must never stop a job
+        log.warning("could not count the deliveries of %s", task_id, exc_info=True)
+        return
+    allowed = 1 + JOBS[job].retries + MAX_WORKER_LOSSES
+    if n > allowed:
+        raise WorkerLostRepeatedly(
+            f"{job} has been started {n - 1} times and its worker process died (out of memory, or a crash "
+            f"in a decoder or the GPU driver); not starting it again")
+
+
 def _run(job: str, kwargs: dict[str, Any]) -> dict:
     """call_job, keeping a soft time limit recognisable: libraries that wrap every exception
     (RapidOCR wraps whatever interrupts onnxruntime) would otherwise turn it into their own,
     and a job whose interruption a library swallowed fails instead of returning late."""
+    _refuse_after_repeated_losses(job)
     _watch_soft_limit()
     _soft_limit_hit.clear()
     try:

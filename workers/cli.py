@@ -138,10 +138,10 @@ class _Bars:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from tasks.context import JobContext
+    # torch (~3 s to import) comes with the pipeline: only once the input has been checked, so
+    # a mistyped path or a bad flag answers at once.
     from tasks.errors import BadInput, CaptionAccError, InvalidCropRegion, InvalidVideo
     from tasks.keys import VideoKeys
-    from tasks.pipeline import run_video
     from tasks.storage import LocalStorage
     from tasks.types import CropRegion
 
@@ -200,6 +200,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except BaseException:
             _remove_empty_dirs(os.path.dirname(dest), out)
             raise
+    from tasks.context import JobContext
+    from tasks.pipeline import run_video
+
     bars = _Bars(enabled=not args.quiet)
     ctx = JobContext(storage=storage, ocr_name=ocr_name, lang=lang, device_name=args.device or settings.device,
                      predictor_name=args.model or settings.extents_model, progress=bars, limits=limits,

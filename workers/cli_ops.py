@@ -59,6 +59,10 @@ def register(subparsers) -> None:
         sub.add_argument("--timeout", type=float, default=None, help="seconds to wait with --wait")
         sub.set_defaults(func=run_reprocess)
 
+    from .submit import register as register_submit
+
+    register_submit(subparsers)
+
 
 def worker_argv(gpu: str, concurrency: int = 1, pool: str = "prefork", name: str | None = None,
                 loglevel: str = "INFO", queues: str | None = None) -> list[str]:

@@ -212,9 +212,14 @@ class CeleryBackend:
             raise BackendTimeout(f"{job} (task {res.id}) hit its {spec.timeout}s time limit") from e
 
 
+# How long a Modal call may wait for a container beyond the job's own time limit.
+MODAL_QUEUE_GRACE_S = 600.0
+
+
 class ModalBackend:
     """Calls the deployed Modal app. ``lookup(function_name)`` returns an object with
-    ``.remote(**kwargs)``; the default is ``modal.Function.from_name(app_name, name)``."""
+    ``.spawn(**kwargs)`` → a call with ``.get(timeout=)`` and ``.cancel()``; the default is
+    ``modal.Function.from_name(app_name, name)``."""
 
     name = "modal"
 
@@ -234,16 +239,26 @@ class ModalBackend:
         return self._functions[job]
 
     def run(self, job: str, kwargs: dict, timeout: float | None) -> dict:
+        """Spawn the call and wait at most ``timeout`` (default: the job's own limit plus
+        MODAL_QUEUE_GRACE_S for a place behind ``max_containers``); past it the call is
+        cancelled and BackendTimeout raised. ``.remote()`` would wait forever."""
+        timeouts: tuple = (TimeoutError,)  # FunctionCall.get(timeout=) raises the builtin
         try:
             import modal.exception as mexc
 
-            timeouts: tuple = (mexc.FunctionTimeoutError, mexc.TimeoutError)
+            timeouts += (mexc.TimeoutError,)  # FunctionTimeoutError: the job's own limit hit
         except ImportError:  # pragma: no cover
-            timeouts = ()
+            pass
+        wait = timeout if timeout is not None else JOBS[job].timeout + MODAL_QUEUE_GRACE_S
+        call = self.function(job).spawn(**kwargs)
         try:
-            out = self.function(job).remote(**kwargs)
+            out = call.get(timeout=wait)
         except timeouts as e:
-            raise BackendTimeout(f"{job} hit its Modal timeout ({JOBS[job].timeout}s)") from e
+            try:
+                call.cancel()
+            except Exception:  # noqa: BLE001 - the timeout is the error to report
+                log.warning("could not cancel the Modal call of %s", job, exc_info=True)
+            raise BackendTimeout(f"{job} did not finish on Modal within {wait:g} s (call cancelled)") from e
         from .modal_app import unwrap
 
         return unwrap(out)

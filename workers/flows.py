@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Optional
 
 from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from .dispatcher import BackendTimeout, default_dispatcher
 from .videos_db import TIMEOUT_MESSAGE, VideoStore
@@ -38,6 +39,16 @@ def gpu_job(job: str, kwargs: dict, backend: Optional[str] = None, deadline_s: O
         deadline_s=deadline_s, priority=priority, timeout=timeout_s)
     get_run_logger().info("%s ran on %s (%s): %s", job, decision.backend, decision.reason, decision.detail)
     return result
+
+
+# Caption OCR fans out one task per caption (~1,200 per video hour); Prefect's default thread
+# pool is unbounded, so a long video would start a thread (and a result-backend connection) per
+# caption. Jobs beyond this wait for a free thread; the GPU queues bound the real concurrency.
+FAN_OUT_THREADS = 16
+
+
+def _fan_out_runner() -> ThreadPoolTaskRunner:
+    return ThreadPoolTaskRunner(max_workers=FAN_OUT_THREADS)
 
 
 _stores: dict[str, VideoStore] = {}
@@ -70,8 +81,12 @@ def _status(video_id: str, tenant_id: str, database_url: Optional[str], stage: s
         update_video(video_id, tenant_id, database_url, status="error", error=TIMEOUT_MESSAGE, stage=stage)
         raise
     except Exception as e:
+        # The error's type is kept beside its text: `captionacc submit --wait` tells bad input
+        # (exit 2) from a failure (exit 3) by it.
+        details = dict((video_store(database_url).get(video_id) or {}).get("details") or {})
         update_video(video_id, tenant_id, database_url, status="error",
-                     error=str(e) or type(e).__name__, stage=stage)
+                     error=str(e) or type(e).__name__, stage=stage,
+                     details=dict(details, error_type=type(e).__name__))
         raise
     if final:
         update_video(video_id, tenant_id, database_url, status="active", error=None, stage=stage)
@@ -223,7 +238,7 @@ def crop_and_infer(video_id: str, tenant_id: str, storage_key: str, crop_region:
         return _crop_infer(video_id, tenant_id, storage_key, crop_region, backend, timeout_s, database_url)
 
 
-@flow(name="captionacc-caption-ocr")
+@flow(name="captionacc-caption-ocr", task_runner=_fan_out_runner())
 def caption_ocr(video_id: str, tenant_id: str, chunks_prefix: str,
                 captions: Optional[list[list[float]]] = None, duration: Optional[float] = None,
                 backend: Optional[str] = None, timeout_s: Optional[float] = None,
@@ -235,7 +250,7 @@ def caption_ocr(video_id: str, tenant_id: str, chunks_prefix: str,
                             database_url)
 
 
-@flow(name="captionacc-process-video")
+@flow(name="captionacc-process-video", task_runner=_fan_out_runner())
 def process_video(video_id: str, tenant_id: str, storage_key: str, crop_region: Any = None,
                   frame_rate: float = 0.1, backend: Optional[str] = None, timeout_s: Optional[float] = None,
                   database_url: Optional[str] = None) -> dict:
