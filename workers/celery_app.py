@@ -40,8 +40,11 @@ class JobSpec:
     timeout: int  # hard limit, seconds
     retries: int  # retries of retryable (Transient) failures only
     typical_seconds: float  # a duration guess until real ones are measured
-    # Redis transport: 0 is served first. Caption OCR takes seconds and a user waits on it, so
-    # it jumps the long extract jobs sharing the T4 queue (the soak saw p95 113 s without).
+    # Redis transport: 0 is served first, across every queue a worker consumes (kombu polls all
+    # its queues' priority-0 lists before any priority-3 list). Caption OCR (3) takes seconds and
+    # a user waits on it, so it jumps the long extracts (6) sharing the T4 queue (the soak saw
+    # p95 113 s without). Crop-and-infer (0) runs only on A10G nodes, which also consume gpu-t4:
+    # they serve their own crops first and help with T4 work when they have none.
     priority: int = 6
 
     @property
@@ -62,8 +65,8 @@ JOBS: dict[str, JobSpec] = {
     j.name: j
     for j in (
         JobSpec("extract_frames_and_ocr", "tasks.extract", "t4", 1800, 0, 300.0),
-        JobSpec("crop_and_infer_caption_frame_extents", "tasks.crop_infer", "a10g", 3600, 0, 900.0),
-        JobSpec("generate_caption_ocr", "tasks.caption_ocr", "t4", 300, 1, 30.0, priority=0),
+        JobSpec("crop_and_infer_caption_frame_extents", "tasks.crop_infer", "a10g", 3600, 0, 900.0, priority=0),
+        JobSpec("generate_caption_ocr", "tasks.caption_ocr", "t4", 300, 1, 30.0, priority=3),
     )
 }
 
