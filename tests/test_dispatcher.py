@@ -271,3 +271,91 @@ def test_modal_is_a_backend_only_with_modal_credentials(redis_server, tmp_path, 
     assert modal_credentials() and "modal" in Dispatcher.from_env().backends
     monkeypatch.setenv("CAPTIONACC_MODAL_ENABLED", "0")
     assert "modal" not in Dispatcher.from_env().backends
+
+
+# --- the policy on its own, dry decisions, the operator's commands --------------------------
+
+
+def test_the_policy_is_a_pure_function_of_what_was_observed():
+    from workers.dispatch_policy import choose
+    from workers.dispatcher import Estimate
+
+    celery = Estimate("celery", wait_s=100.0, run_s=30.0, cost_usd=0.001)
+    modal = Estimate("modal", wait_s=0.0, run_s=50.0, cost_usd=0.01)
+    both = {"celery": celery, "modal": modal}
+    assert choose("gpu-t4", 0, 0, both, 0.0, 1.0, 300).reason == "no_workers"
+    spent = choose("gpu-t4", 0, 0, both, 0.995, 1.0, 300)  # no worker and no budget: wait for one
+    assert (spent.backend, spent.reason) == ("celery", "no_workers_no_modal")
+    assert choose("gpu-t4", 3, 1, {"celery": celery}, 0.0, 1.0, 300).reason == "modal_disabled"
+    assert choose("gpu-t4", 3, 1, both, 0.995, 1.0, 300).reason == "budget_spent"
+    cheap = choose("gpu-t4", 3, 1, both, 0.0, 1.0, 300)  # both meet 300 s: the cheaper, Celery
+    assert (cheap.backend, cheap.reason) == ("celery", "cheapest")
+    rush = choose("gpu-t4", 3, 1, both, 0.0, 1.0, 60)  # only Modal meets 60 s
+    assert (rush.backend, rush.reason) == ("modal", "cheapest")
+    late = choose("gpu-t4", 3, 1, both, 0.0, 1.0, 10)  # none meets 10 s: the fastest
+    assert (late.backend, late.reason) == ("modal", "fastest")
+    assert choose("gpu-t4", 3, 1, both, 0.0, 1.0, 60) == rush  # same inputs, same decision
+
+
+def test_explain_takes_no_decision(rdb, celery_app, prepared):
+    """Nine dry decisions: nothing logged or counted, no phantom job in the backlog; then one
+    real decision counts once."""
+    d, _ = _dispatcher(rdb, celery_app, prepared)
+    before = d.observe(refresh=True)["gpu-t4"].waiting
+    seen = {(x.backend, x.reason) for x in (d.explain("generate_caption_ocr") for _ in range(9))}
+    assert len(seen) == 1  # the same answer each time: no earlier explanation shifted it
+    assert d.recent_decisions() == [] and not rdb.hgetall("captionacc:dispatch:decisions")
+    assert d.observe()["gpu-t4"].waiting == before
+    d.decide("generate_caption_ocr")
+    assert len(d.recent_decisions()) == 1
+
+
+def test_metrics_are_served_over_http(rdb, celery_app, prepared):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from workers.dispatcher_cli import metrics_server
+
+    d, _ = _dispatcher(rdb, celery_app, prepared)
+    x = d.decide("extract_frames_and_ocr")
+    server = metrics_server(d, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as r:
+            body = r.read().decode()
+            assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert (f'captionacc_dispatch_decisions_total{{job="extract_frames_and_ocr",backend="{x.backend}",'
+                f'reason="{x.reason}"}} 1') in body
+        assert "captionacc_modal_budget_usd 1.00" in body
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"{base}/", timeout=10)
+        assert e.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_dispatcher_status_and_explain_commands(rdb, celery_app, redis_server, t4_worker):  # noqa: F811
+    import subprocess
+    import sys
+
+    exe = os.path.join(os.path.dirname(sys.executable), "captionacc")
+    env = dict(os.environ, CAPTIONACC_REDIS_URL=redis_server.url(DB), CAPTIONACC_MODAL_ENABLED="0")
+    status = subprocess.run([exe, "dispatcher", "status"], env=env, capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0, status.stderr
+    assert f"gpu-t4: 0 waiting, 0 reserved, 0 running; {t4_worker.name}" in status.stdout
+    assert "gpu-a10g: 0 waiting, 0 reserved, 0 running; no worker online" in status.stdout
+    assert "modal: not configured" in status.stdout
+    explain = subprocess.run([exe, "dispatcher", "explain", "caption-ocr"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert explain.returncode == 0, explain.stderr
+    assert explain.stdout.startswith("generate_caption_ocr -> celery (modal_disabled)"), explain.stdout
+    a10g = subprocess.run([exe, "dispatcher", "explain", "crop-infer"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert a10g.stdout.startswith("crop_and_infer_caption_frame_extents -> celery (no_workers_no_modal)")
+    assert not rdb.hgetall("captionacc:dispatch:decisions")  # explaining decided nothing
+    down = subprocess.run([exe, "dispatcher", "status"], env=dict(env, CAPTIONACC_REDIS_URL="redis://127.0.0.1:1/0"),
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 3 and down.stderr.strip().splitlines()[-1].startswith("error: Redis at 127.0.0.1 is unreachable")

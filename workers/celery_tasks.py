@@ -108,7 +108,7 @@ def _on_postrun(task_id=None, task=None, state=None, **_kw) -> None:
     try:
         import redis
 
-        from .dispatcher import record_duration
+        from .dispatch_stats import record_duration
 
         if _redis is None:
             _redis = redis.Redis.from_url(app.conf.broker_url)

@@ -59,9 +59,11 @@ def register(subparsers) -> None:
         sub.add_argument("--timeout", type=float, default=None, help="seconds to wait with --wait")
         sub.set_defaults(func=run_reprocess)
 
+    from .dispatcher_cli import register as register_dispatcher
     from .submit import register as register_submit
 
     register_submit(subparsers)
+    register_dispatcher(subparsers)
 
 
 def worker_argv(gpu: str, concurrency: int = 1, pool: str = "prefork", name: str | None = None,

@@ -40,18 +40,17 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .celery_app import JOBS, JobSpec, broker_url, configured_broker_url, env_setting
+from .dispatch_policy import choose
+from .dispatch_stats import KEY, record_duration, today
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("celery", "modal", "local")
 # A job's deadline when the caller gives none: a fraction of its seed timeout.
 PRIORITY_DEADLINE = {"high": 0.25, "normal": 1.0, "low": 8.0}
-KEY = "captionacc:dispatch"
-DURATION_SAMPLES = 20
 
 
 class BackendTimeout(Exception):
@@ -259,29 +258,13 @@ class ModalBackend:
             except Exception:  # noqa: BLE001 - the timeout is the error to report
                 log.warning("could not cancel the Modal call of %s", job, exc_info=True)
             raise BackendTimeout(f"{job} did not finish on Modal within {wait:g} s (call cancelled)") from e
-        from .modal_app import unwrap
+        from .job_envelope import unwrap
 
         return unwrap(out)
 
 
 # ---------------------------------------------------------------------------------------------
 # The dispatcher
-
-
-def _today() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
-
-
-def record_duration(redis, job: str, backend: str, seconds: float) -> None:
-    """Keep the last DURATION_SAMPLES durations of ``job`` on ``backend`` (and of its queue)."""
-    keys = [f"{KEY}:durations:{job}:{backend}"]
-    if backend == "celery":  # the queue's mean job time estimates the wait behind its backlog
-        keys.append(f"{KEY}:durations:queue:{JOBS[job].queue}")
-    pipe = redis.pipeline()
-    for key in keys:
-        pipe.lpush(key, round(float(seconds), 3))
-        pipe.ltrim(key, 0, DURATION_SAMPLES - 1)
-    pipe.execute()
 
 
 def modal_credentials() -> bool:
@@ -408,11 +391,11 @@ class Dispatcher:
     def modal_spent_today(self) -> float:
         if self.redis is None:
             return 0.0
-        return float(self.redis.get(f"{KEY}:modal_spend:{_today()}") or 0.0)
+        return float(self.redis.get(f"{KEY}:modal_spend:{today()}") or 0.0)
 
     def _charge_modal(self, usd: float) -> None:
         if self.redis is not None and usd:
-            key = f"{KEY}:modal_spend:{_today()}"
+            key = f"{KEY}:modal_spend:{today()}"
             self.redis.incrbyfloat(key, usd)
             self.redis.expire(key, 8 * 86400)
 
@@ -433,7 +416,9 @@ class Dispatcher:
         return out
 
     def decide(self, job: str, *, deadline_s: float | None = None, priority: str = "normal",
-               backend: str | None = None) -> Decision:
+               backend: str | None = None, dry_run: bool = False) -> Decision:
+        """Choose the backend (:func:`workers.dispatch_policy.choose` on what is observed now),
+        log and count the decision; ``dry_run`` only returns it."""
         if job not in JOBS:
             from gpu_kernels.errors import BadInput
 
@@ -451,52 +436,29 @@ class Dispatcher:
             if forced not in self.backends:
                 raise BackendUnavailable(f"backend {forced!r} is not configured here")
             d.backend, d.reason, d.detail = forced, "forced", f"backend forced to {forced}"
-            return self._log(d)
+            return d if dry_run else self._log(d)
         if self.redis is None or self.celery_app is None:
             d.reason, d.detail = "embedded", "no Redis configured: running in-process"
-            return self._log(d)
+            return d if dry_run else self._log(d)
 
         state = self.observe()[spec.queue]
         est = self.estimates(spec, state)
         spent = self.modal_spent_today()
-        budget = self.prices.modal_daily_budget_usd
         d.state, d.estimates, d.modal_spent_usd = replace(state, workers=list(state.workers)), est, spent
-        modal = est.get("modal")
-        modal_fits_budget = modal is not None and spent + modal.cost_usd <= budget
-        nums = f"{state.depth} queued on {spec.queue}, {len(state.workers)} worker(s)"
-        if not state.workers:
-            if modal_fits_budget:
-                d.backend, d.reason = "modal", "no_workers"
-                d.detail = f"no Celery worker online for {spec.queue}; Modal ~${modal.cost_usd:.4f}"
-            else:
-                d.backend, d.reason = "celery", "no_workers_no_modal"
-                why = "Modal is not configured" if modal is None else \
-                    f"Modal budget spent (${spent:.2f} of ${budget:.2f} today)"
-                d.detail = f"no Celery worker online for {spec.queue} and {why}: queued for a worker"
-        elif modal is None:
-            d.backend, d.reason, d.detail = "celery", "modal_disabled", f"Modal not configured; {nums}"
-        elif not modal_fits_budget:
-            d.backend, d.reason = "celery", "budget_spent"
-            d.detail = (f"Modal budget spent: ${spent:.4f} + ~${modal.cost_usd:.4f} > ${budget:.2f} today; "
-                        f"{nums}, est. finish {est['celery'].finish_s:.0f}s")
-        else:
-            meeting = [e for e in est.values() if e.finish_s <= deadline]
-            if meeting:
-                best = min(meeting, key=lambda e: (e.cost_usd, e.finish_s))
-                d.reason = "cheapest"
-                d.detail = f"cheapest meeting the {deadline:.0f}s deadline"
-            else:
-                best = min(est.values(), key=lambda e: (e.finish_s, e.cost_usd))
-                d.reason = "fastest"
-                d.detail = f"no backend meets the {deadline:.0f}s deadline: fastest"
-            d.backend = best.backend
-            d.detail += "; " + ", ".join(
-                f"{e.backend}: finish ~{e.finish_s:.0f}s, ~${e.cost_usd:.4f}" for e in est.values()
-            ) + f"; {nums}"
+        c = choose(spec.queue, state.depth, len(state.workers), est, spent, self.prices.modal_daily_budget_usd,
+                   deadline)
+        d.backend, d.reason, d.detail = c.backend, c.reason, c.detail
+        if dry_run:
+            return d
         if d.backend == "celery":
             with self._lock:  # until the next observation, count this job in the backlog
                 state.waiting += 1
         return self._log(d)
+
+    def explain(self, job: str, *, deadline_s: float | None = None, priority: str = "normal") -> Decision:
+        """The decision ``dispatch`` would take now, with no side effect: nothing logged or
+        counted, no job added to the backlog."""
+        return self.decide(job, deadline_s=deadline_s, priority=priority, dry_run=True)
 
     def _log(self, d: Decision) -> Decision:
         log.info("dispatch %s -> %s (%s): %s", d.job, d.backend, d.reason, d.detail)

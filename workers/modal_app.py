@@ -23,7 +23,7 @@ APP_NAME = os.environ.get("CAPTIONACC_MODAL_APP", "captionacc-processing")
 MAX_CONTAINERS = int(os.environ.get("CAPTIONACC_MODAL_MAX_CONTAINERS", "10"))
 MODEL_DIR = "/models"
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ERROR_KEY = "__captionacc_error__"
+from .job_envelope import ERROR_KEY, unwrap, wrap_bad_input  # noqa: F401 - unwrap: the callers' side
 
 # What the image ships: exactly what deploy/Dockerfile COPYs (tests check they agree). Never the
 # checkout as a whole: its .env holds Wasabi and Google keys, and build/ or benchmark caches are
@@ -86,20 +86,7 @@ def _run(job: str, kwargs: dict) -> dict:
     try:
         return call_job(job, kwargs)
     except BadInput as e:
-        return {ERROR_KEY: {"type": type(e).__name__, "message": str(e)}}
-
-
-def unwrap(out):
-    """A function's return value, or its ``BadInput`` error envelope raised as that exception."""
-    if isinstance(out, dict) and ERROR_KEY in out:
-        from gpu_kernels import errors
-
-        err = out[ERROR_KEY]
-        cls = getattr(errors, str(err.get("type")), None)
-        if not (isinstance(cls, type) and issubclass(cls, errors.BadInput)):
-            cls = errors.BadInput
-        raise cls(err.get("message", ""))
-    return out
+        return wrap_bad_input(e)
 
 
 @app.function(**_options("extract_frames_and_ocr"))
