@@ -106,6 +106,24 @@ def reprocess_request(args: argparse.Namespace) -> tuple[str, dict]:
     return job, kwargs
 
 
+def _cannot_serve(app, queue: str, timeout: float = 3.0) -> str | None:
+    """Why a job sent to ``queue`` now would not run: Redis unreachable (answered within
+    ``timeout`` seconds), or no worker consuming the queue. None when a worker is there."""
+    import redis
+
+    client = redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    where = "{host}:{port}".format(**{"host": "?", "port": "?", **client.connection_pool.connection_kwargs})
+    try:
+        client.ping()
+    except redis.RedisError as e:  # the address only: a URL may hold a password
+        return f"Redis at {where} is unreachable ({e})"
+    consuming = app.control.inspect(timeout=timeout).active_queues() or {}
+    if not any(q.get("name") == queue for qs in consuming.values() for q in (qs or [])):
+        gpu = "a10g" if queue.endswith("a10g") else "t4"
+        return f"no worker consumes {queue} (start one: captionacc worker --gpu {gpu})"
+    return None
+
+
 def run_reprocess(args: argparse.Namespace) -> int:
     from gpu_kernels.errors import BadInput
 
@@ -117,8 +135,14 @@ def run_reprocess(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     spec = JOBS[job]
+    problem = _cannot_serve(app, spec.queue)  # seconds, not the job's whole time limit, to say so
+    if problem and (args.wait or problem.startswith("Redis")):
+        print(f"error: {problem}", file=sys.stderr)
+        return 3
     res = app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
     print(json.dumps({"task_id": res.id, "task": spec.task_name, "queue": spec.queue}))
+    if problem:  # queued for a worker that is not there yet: say so, the job waits for one
+        print(f"warning: {problem}; the job waits in the queue", file=sys.stderr)
     if not args.wait:
         return 0
     from gpu_kernels.errors import CaptionAccError

@@ -53,9 +53,6 @@ image = (
         "CAPTIONACC_STORAGE": "s3",
         "CAPTIONACC_DEVICE": "cuda",
         "CAPTIONACC_OCR": os.environ.get("CAPTIONACC_MODAL_OCR", "google-vision"),
-        "CAPTIONACC_MODEL_DIR": MODEL_DIR,
-        "TORCH_HOME": f"{MODEL_DIR}/torch",
-        "HF_HOME": f"{MODEL_DIR}/hf",
     })
 )
 models = modal.Volume.from_name("captionacc-models", create_if_missing=True)
