@@ -10,12 +10,13 @@ export DO_NOT_TRACK := 1
 
 .PHONY: install demo test bench train clean system-deps
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml deploy/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, exactly this CPU wheel: any looser spec pulls GBs of CUDA packages.
 	$(PY) -m pip install -q torch==2.13.0 || $(PY) -m pip install -q "torch>=2.2,<3"
-	$(PY) -m pip install -q -e '.[dev]'
+	# The versions the suite passes with; the image and Modal install the same (pip -c).
+	$(PY) -m pip install -q -c deploy/constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -22,6 +22,10 @@ def _leave_realtime_scheduling() -> None:
 
 _leave_realtime_scheduling()
 
+# One Prefect server per run (~25 s to start): a session fixture imported into two test modules
+# would be two fixtures, and two servers.
+from tests.services.prefect_server import prefect_server  # noqa: E402,F401 - fixture
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 

@@ -126,3 +126,15 @@ def test_dockerfile_python_and_the_modal_image_ship_the_same_files():
     # Ubuntu 24.04's Python 3.12: prefect 3.9, numpy 2.4 and onnxruntime 1.32 need >= 3.11.
     assert any(line.startswith("FROM ") and "ubuntu24.04" in line for line in lines)
     assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility,video" in "\n".join(lines)
+    # One set of versions: make install, the image and Modal all install with deploy/constraints.txt.
+    assert "RUN pip install -c deploy/constraints.txt ." in lines
+    with open(os.path.join(ROOT, "Makefile")) as f:
+        assert "-c deploy/constraints.txt -e '.[dev]'" in f.read()
+    with open(os.path.join(ROOT, "workers", "modal_app.py")) as f:
+        assert "pip install -c /opt/captionacc/deploy/constraints.txt /opt/captionacc" in f.read()
+    import importlib.metadata as md
+
+    with open(os.path.join(ROOT, "deploy", "constraints.txt")) as f:
+        pins = dict(line.strip().split("==", 1) for line in f if "==" in line and not line.startswith("#"))
+    for pkg in ("celery", "prefect", "numpy", "av", "onnxruntime"):  # this environment is the pinned one
+        assert md.version(pkg).split("+")[0] == pins[pkg], pkg

@@ -301,6 +301,7 @@ def test_explain_takes_no_decision(rdb, celery_app, prepared):
     """Nine dry decisions: nothing logged or counted, no phantom job in the backlog; then one
     real decision counts once."""
     d, _ = _dispatcher(rdb, celery_app, prepared)
+    d.observe_ttl = 600  # one observation for all: a dry decision that queued would show in it
     before = d.observe(refresh=True)["gpu-t4"].waiting
     seen = {(x.backend, x.reason) for x in (d.explain("generate_caption_ocr") for _ in range(9))}
     assert len(seen) == 1  # the same answer each time: no earlier explanation shifted it
@@ -352,9 +353,6 @@ def test_dispatcher_status_and_explain_commands(rdb, celery_app, redis_server, t
                              text=True, timeout=120)
     assert explain.returncode == 0, explain.stderr
     assert explain.stdout.startswith("generate_caption_ocr -> celery (modal_disabled)"), explain.stdout
-    a10g = subprocess.run([exe, "dispatcher", "explain", "crop-infer"], env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert a10g.stdout.startswith("crop_and_infer_caption_frame_extents -> celery (no_workers_no_modal)")
     assert not rdb.hgetall("captionacc:dispatch:decisions")  # explaining decided nothing
     down = subprocess.run([exe, "dispatcher", "status"], env=dict(env, CAPTIONACC_REDIS_URL="redis://127.0.0.1:1/0"),
                           capture_output=True, text=True, timeout=60)

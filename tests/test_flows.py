@@ -15,7 +15,6 @@ import pytest
 from tests.services.celery_workers import (  # noqa: F401 - fixtures
     TENANT, clip_path, release_results, start_workers, video_key, worker_env,
 )
-from tests.services.prefect_server import prefect_server  # noqa: F401 - fixture
 from tests.services.redis_server import redis_server  # noqa: F401 - fixture
 
 PG_URL = os.environ.get("CAPTIONACC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 from tests.services.celery_workers import TENANT, clip_path, start_workers, worker_env  # noqa: F401
-from tests.services.prefect_server import prefect_server  # noqa: F401 - fixture
 from tests.services.redis_server import redis_server  # noqa: F401 - fixture
 
 from .conftest import REPO

@@ -48,7 +48,8 @@ image = (
                                                    "script-hang", "script-viet")))
     # The same torch as the Makefile; the PyPI Linux wheel is the CUDA build.
     .pip_install("torch==2.13.0"))
-    .run_commands("pip install /opt/captionacc")
+    # The same versions as `make install` and deploy/Dockerfile.
+    .run_commands("pip install -c /opt/captionacc/deploy/constraints.txt /opt/captionacc")
     .env({
         "CAPTIONACC_STORAGE": "s3",
         "CAPTIONACC_DEVICE": "cuda",
