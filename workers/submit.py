@@ -83,14 +83,23 @@ def run_submit(args: argparse.Namespace) -> int:
         run = run_deployment(DEPLOYMENT, parameters=params, timeout=0)
         print(f"flow run {run.id} ({DEPLOYMENT})", flush=True)
         return _follow(run.id, keys.video_id, settings.database_url, args.timeout) if args.wait else 0
+    # Prefect runs the flow on a temporary local server; on a box busy loading models its
+    # default 20-s start-up allowance is too short.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a CLI
+    from tasks.errors import Fatal
+
     from .flows import process_video
+    from .videos_db import VideoStore
 
     print("flow: in this process (PREFECT_API_URL is not set)", flush=True)
     try:
         process_video(**params)
-    except Exception:
-        if not args.wait:
-            raise
+    except Exception as e:  # noqa: BLE001 - the flow records its own failures in the row
+        with VideoStore(settings.database_url) as store:
+            recorded = (store.get(keys.video_id) or {}).get("status") == "error"
+        if not recorded:  # it failed before it could say so (Prefect itself, the database)
+            raise Fatal(f"the flow did not run: {type(e).__name__}: {e}") from e
     return _report(keys.video_id, settings.database_url)
 
 
