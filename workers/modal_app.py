@@ -23,7 +23,7 @@ APP_NAME = os.environ.get("CAPTIONACC_MODAL_APP", "captionacc-processing")
 MAX_CONTAINERS = int(os.environ.get("CAPTIONACC_MODAL_MAX_CONTAINERS", "10"))
 MODEL_DIR = "/models"
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-from .job_envelope import ERROR_KEY, unwrap, wrap_bad_input  # noqa: F401 - unwrap: the callers' side
+from .job_envelope import ERROR_KEY, unwrap, wrap_bad_input  # noqa: F401 - ERROR_KEY, unwrap: re-exported for callers
 
 # What the image ships: exactly what deploy/Dockerfile COPYs (tests check they agree). Never the
 # checkout as a whole: its .env holds Wasabi and Google keys, and build/ or benchmark caches are

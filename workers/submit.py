@@ -16,7 +16,6 @@ import sys
 import time
 
 DEPLOYMENT = "captionacc-process-video/captionacc-process-video"
-OUTPUTS = ("captions.srt", "captions.vtt", "captions.db.gz")
 
 
 def register(subparsers) -> None:
@@ -90,7 +89,6 @@ def run_submit(args: argparse.Namespace) -> int:
     from tasks.errors import Fatal
 
     from .flows import process_video
-    from .videos_db import VideoStore
 
     print("flow: in this process (PREFECT_API_URL is not set)", flush=True)
     try:
