@@ -92,3 +92,24 @@ def test_submit_refuses_a_bad_video_before_uploading(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr.startswith("error: not a readable video"), p.stderr
     assert not (tmp_path / "bucket").exists() or not any((tmp_path / "bucket").rglob("*.mp4"))
+
+
+def test_submit_says_at_once_when_redis_is_unreachable(tmp_path):
+    import time
+
+    env = dict(os.environ, CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=str(tmp_path / "bucket"),
+               CAPTIONACC_DATABASE_URL=f"sqlite:///{tmp_path / 'v.db'}", CAPTIONACC_REDIS_URL="redis://127.0.0.1:1/0")
+    env.pop("PREFECT_API_URL", None)
+    t0 = time.monotonic()
+    p = subprocess.run([os.path.join(BIN, "captionacc"), "submit", clip_path_for_submit(tmp_path), "--wait"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 3 and p.stderr.strip() == (
+        "error: Redis at 127.0.0.1:1 is unreachable (Error 111 connecting to 127.0.0.1:1. Connection refused.)"), p.stderr
+    assert time.monotonic() - t0 < 10
+    assert not (tmp_path / "bucket").exists()  # nothing uploaded for a cluster that is not there
+
+
+def clip_path_for_submit(tmp_path) -> str:
+    from tests.services.celery_workers import make_test_clip
+
+    return make_test_clip(str(tmp_path / "clip.mp4"), duration=2.0)

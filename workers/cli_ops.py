@@ -106,9 +106,9 @@ def reprocess_request(args: argparse.Namespace) -> tuple[str, dict]:
     return job, kwargs
 
 
-def _cannot_serve(app, queue: str, timeout: float = 3.0) -> str | None:
-    """Why a job sent to ``queue`` now would not run: Redis unreachable (answered within
-    ``timeout`` seconds), or no worker consuming the queue. None when a worker is there."""
+def _cannot_serve(app, queue: str | tuple[str, ...], timeout: float = 3.0) -> str | None:
+    """Why a job sent to ``queue`` (or to any of several) now would not run: Redis unreachable
+    (answered within ``timeout`` seconds), or no worker consuming it. None when workers are there."""
     import redis
 
     client = redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout)
@@ -118,9 +118,11 @@ def _cannot_serve(app, queue: str, timeout: float = 3.0) -> str | None:
     except redis.RedisError as e:  # the address only: a URL may hold a password
         return f"Redis at {where} is unreachable ({e})"
     consuming = app.control.inspect(timeout=timeout).active_queues() or {}
-    if not any(q.get("name") == queue for qs in consuming.values() for q in (qs or [])):
-        gpu = "a10g" if queue.endswith("a10g") else "t4"
-        return f"no worker consumes {queue} (start one: captionacc worker --gpu {gpu})"
+    served = {q.get("name") for qs in consuming.values() for q in (qs or [])}
+    for q in (queue,) if isinstance(queue, str) else queue:
+        if q not in served:
+            gpu = "a10g" if q.endswith("a10g") else "t4"
+            return f"no worker consumes {q} (start one: captionacc worker --gpu {gpu})"
     return None
 
 

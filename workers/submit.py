@@ -66,6 +66,7 @@ def run_submit(args: argparse.Namespace) -> int:
                            else f"video file not found: {args.video}")
     settings = Settings()
     probe(video, settings.limits, name=args.video)  # refuse a bad or oversized file before uploading it
+    _check_queues()
     crop = dict(CropRegion.parse(args.crop).__dict__) if args.crop else None
     tenant = _tenant(args.tenant)
     keys = VideoKeys(tenant, video_id_for(video))
@@ -99,6 +100,24 @@ def run_submit(args: argparse.Namespace) -> int:
         if not recorded:  # it failed before it could say so (Prefect itself, the database)
             raise Fatal(f"the flow did not run: {type(e).__name__}: {e}") from e
     return _report(keys.video_id, settings.database_url)
+
+
+def _check_queues() -> None:
+    """With Redis configured, say within seconds when it is unreachable (error, exit 3) or when no
+    worker consumes a GPU queue (a warning: the jobs wait there for one, or go to Modal)."""
+    from tasks.errors import Fatal
+
+    from .celery_app import app, configured_broker_url
+    from .cli_ops import _cannot_serve
+
+    if not configured_broker_url():
+        return  # no cluster: the jobs run in the flow's process
+    problem = _cannot_serve(app, ("gpu-t4", "gpu-a10g"))
+    if problem and problem.startswith("Redis"):
+        raise Fatal(problem)
+    if problem:
+        print(f"warning: {problem}; its jobs wait for one (or go to Modal where configured)",
+              file=sys.stderr, flush=True)
 
 
 def _follow(run_id, video_id: str, database_url: str, timeout: float | None) -> int:
