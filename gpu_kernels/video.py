@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -164,9 +165,10 @@ def probe(path: str | os.PathLike, limits: Limits | None = None, name: str | Non
                 changes.update(duration=end, header_duration=info.duration)
             info = dataclasses.replace(info, **changes)
         if key is not None:
-            if len(_probed) >= 64:
-                _probed.pop(next(iter(_probed)))
-            _probed[key] = info
+            with _probed_lock:  # a threads pool probes from several threads
+                while len(_probed) >= 64:
+                    _probed.pop(next(iter(_probed)))
+                _probed[key] = info
     if limits is not None:
         limits.check(info.width, info.height, info.duration, info.peak_fps or info.fps,
                      name=name or os.fspath(path), gap=info.max_gap, gap_at=info.gap_at)
@@ -176,6 +178,7 @@ def probe(path: str | os.PathLike, limits: Limits | None = None, name: str | Non
 # Probes of files seen in this process, by identity: the CLI probes the user's file and each job
 # probes its hard link again (same inode), which would demux the whole file three times.
 _probed: dict[tuple, VideoInfo] = {}
+_probed_lock = threading.Lock()
 
 
 def _file_key(path: str | os.PathLike) -> tuple | None:

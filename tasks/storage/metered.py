@@ -7,6 +7,7 @@ file (noise that VP9 cannot compress, frames JPEG cannot) can still blow up.
 from __future__ import annotations
 
 import os
+import threading
 
 from gpu_kernels.errors import InputTooLarge
 
@@ -19,13 +20,15 @@ class MeteredStorage:
         self._inner = storage
         self._limit = limit
         self._name = name
+        self._lock = threading.Lock()  # crop-and-infer writes each region's chunks from its own thread
         self.written = 0
 
     def _count(self, n: int) -> None:
-        if self.written + n > self._limit:
-            raise InputTooLarge(f"{self._name}: outputs would exceed the limit of {self._limit:,} bytes per job "
-                                f"(CAPTIONACC_MAX_OUTPUT_BYTES)")
-        self.written += n
+        with self._lock:
+            if self.written + n > self._limit:
+                raise InputTooLarge(f"{self._name}: outputs would exceed the limit of {self._limit:,} bytes per "
+                                    f"job (CAPTIONACC_MAX_OUTPUT_BYTES)")
+            self.written += n
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         self._count(len(data))
