@@ -1,6 +1,7 @@
 """Issue 15's probes, as an attacker and a careless user would try them: each runs
-``captionacc run`` on a generated file under a 6 GB address-space cap (as ``prlimit --as=6e9``)
-and records exit code, first stderr line, the process's own peak RSS and wall time.
+``captionacc run`` on a generated file under a 6 GB address-space cap (``prlimit --as=6e9``)
+and records exit code, first stderr line, the process's own peak RSS (measured from a small
+parent: a child forked from a big process inherits its high-water mark) and wall time.
 
     .venv/bin/python benchmarks/hostile_probes.py            # prints a table, writes a JSON record
 
@@ -13,12 +14,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,24 +33,13 @@ def ffmpeg(*args: str) -> None:
 
 
 def run(args: list[str], env: dict | None = None, cwd: str | None = None, timeout: float = 600) -> dict:
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
+    from tests.test_hostile_media import run_measured
 
-    t0 = time.monotonic()
-    with tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([EXE, *args], stdout=subprocess.DEVNULL, stderr=err, text=True,
-                             env={**os.environ, **(env or {})}, cwd=cwd, preexec_fn=cap)
-        timer = threading.Timer(timeout, p.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(p.pid, 0)
-        finally:
-            timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        lines = err.read().strip().splitlines()
-    return {"exit": p.returncode, "stderr_lines": len(lines), "line": lines[0] if lines else "",
-            "rss_mb": round(usage.ru_maxrss / 1024), "wall_s": round(time.monotonic() - t0, 1)}
+    rc, err, rss, wall = run_measured([EXE, *args], env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout,
+                                      limit_as=AS_LIMIT)
+    lines = err.strip().splitlines()
+    return {"exit": rc, "stderr_lines": len(lines), "line": lines[0] if lines else "",
+            "rss_mb": round(rss / 2**20), "wall_s": round(wall, 1)}
 
 
 def probes(d: str) -> list[tuple[str, callable]]:

@@ -10,8 +10,6 @@ import re
 import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -61,20 +59,31 @@ def header_lie(path: str, claimed_s: float = 3.6e9, caption: str | None = None) 
     return path
 
 
-def _run(args: list[str], timeout: float = 120) -> tuple[int, str, int, float]:
-    """Run the CLI: (exit code, stderr, that process's own peak RSS in bytes, seconds)."""
+# Runs the command and prints its peak RSS: measured from a small process, because a child
+# forked from a big one (pytest holds ~1.7 GB by the end of the suite) carries that parent's
+# high-water mark into its own ru_maxrss across exec.
+_MEASURE = ("import resource, subprocess, sys\n"
+            "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+            "sys.exit(rc)\n")
+
+
+def run_measured(argv: list[str], env: dict | None = None, cwd: str | None = None,
+                 timeout: float = 120, limit_as: int | None = None) -> tuple[int, str, int, float]:
+    """(exit code, stderr, the command's own peak RSS in bytes, seconds); ``limit_as`` caps its
+    address space (as ``prlimit --as``)."""
+    prefix = [sys.executable, "-c", _MEASURE]
+    if limit_as:
+        prefix = ["prlimit", f"--as={limit_as}", "--"] + prefix
     t0 = time.monotonic()
-    with tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([EXE, *args], stdout=subprocess.DEVNULL, stderr=err, text=True)
-        timer = threading.Timer(timeout, p.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(p.pid, 0)  # this child's rusage, not every child's
-        finally:
-            timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        return p.returncode, err.read(), usage.ru_maxrss * 1024, time.monotonic() - t0
+    p = subprocess.run(prefix + argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    rss = int(p.stdout.strip().splitlines()[-1]) if p.stdout.strip() else 0
+    return p.returncode, p.stderr, rss, time.monotonic() - t0
+
+
+def _run(args: list[str], timeout: float = 120) -> tuple[int, str, int, float]:
+    """Run the CLI: (exit code, stderr, its own peak RSS in bytes, seconds)."""
+    return run_measured([EXE, *args], timeout=timeout)
 
 
 @pytest.mark.parametrize("make, expect", [
