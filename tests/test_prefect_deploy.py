@@ -53,6 +53,12 @@ def test_deploy_submit_wait_status_fetch_on_a_cluster(prefect_server, redis_serv
         submit = subprocess.Popen([os.path.join(BIN, "captionacc"), "submit", clip_path, "--tenant", TENANT,
                                    "--wait", "--timeout", "500"], env=env, cwd=str(tmp_path),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # A --run-once worker polls once: start it only when the flow run exists.
+        head = []
+        while not (head and head[-1].startswith("flow run ")):
+            line = submit.stdout.readline()
+            assert line, f"submit ended early: {head} {submit.stderr.read()[-3000:]}"
+            head.append(line.rstrip("\n"))
         # The Prefect worker starts elsewhere: the pull step must put the run in CAPTIONACC_APP_DIR.
         elsewhere = tmp_path / "elsewhere"
         elsewhere.mkdir()
@@ -61,6 +67,7 @@ def test_deploy_submit_wait_status_fetch_on_a_cluster(prefect_server, redis_serv
                                 capture_output=True, text=True, timeout=600)
         out, err = submit.communicate(timeout=300)
         assert submit.returncode == 0, f"{out}\n{err}\n{polled.stdout[-4000:]}\n{polled.stderr[-4000:]}"
+        out = "\n".join(head) + "\n" + out
         lines = out.splitlines()
         assert lines[0] == f"tenant {TENANT}" and lines[1].startswith("video ")
         video = lines[1].split()[1]
