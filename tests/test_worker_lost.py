@@ -8,33 +8,17 @@ import signal
 import time
 import uuid
 
-from tests.services.celery_workers import (  # noqa: F401 - fixtures
-    TENANT, clip_path, job_calls, release_results, start_workers, video_key, worker_env,
-)
-from tests.services.redis_server import start_redis
+from tests.services.celery_workers import TENANT, clip_path, job_calls, own_cluster, video_key  # noqa: F401
 
 
 def test_a_job_that_kills_its_process_every_time_fails_after_bounded_redeliveries(tmp_path, clip_path):  # noqa: F811
-    from tasks.storage import LocalStorage
-    from workers.celery_app import JOBS, make_app
     from workers.celery_tasks import MAX_WORKER_LOSSES
 
-    server = start_redis()
-    url = server.url(0)
-    root = str(tmp_path / "bucket")
-    storage = LocalStorage(root)
-    old = {k: os.environ.get(k) for k in ("CAPTIONACC_REDIS_URL", "CELERY_RESULT_BACKEND")}
-    os.environ["CAPTIONACC_REDIS_URL"] = os.environ["CELERY_RESULT_BACKEND"] = url
-    app = make_app()
-    worker = None
-    try:
-        env = worker_env(url, dict(CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=root), CAPTIONACC_WARM_MODELS="")
-        [worker] = start_workers([("t4", env, {"name": "t4-lost@test"})])
+    with own_cluster(str(tmp_path / "bucket")) as c:
+        worker = c.start_worker("t4", "t4-lost@test", CAPTIONACC_WARM_MODELS="")
         video = str(uuid.uuid4())
-        storage.put_file(video_key(TENANT, video), clip_path)
-        job, kw = job_calls(video)[0]
-        spec = JOBS[job]
-        r = app.send_task(spec.task_name, kwargs=kw, queue=spec.queue, priority=spec.priority)
+        c.storage.put_file(video_key(TENANT, video), clip_path)
+        r = c.send(*job_calls(video)[0])
         killed: list[int] = []
         deadline = time.monotonic() + 240
         while r.state not in ("SUCCESS", "FAILURE"):
@@ -53,15 +37,5 @@ def test_a_job_that_kills_its_process_every_time_fails_after_bounded_redeliverie
         assert "not starting it again" in str(r.result)
         assert len(killed) == 1 + MAX_WORKER_LOSSES  # every delivery it was allowed, then refused
         assert worker.proc.poll() is None  # the node itself carries on
-        pong = app.control.ping(destination=[worker.name], timeout=10)
+        pong = c.app.control.ping(destination=[worker.name], timeout=10)
         assert pong and worker.name in pong[0]
-    finally:
-        release_results(app)
-        if worker is not None:
-            worker.stop()
-        server.proc.kill()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

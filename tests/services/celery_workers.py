@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -176,3 +177,58 @@ def release_results(app) -> None:
     if rc is not None:
         rc.stop()
         rc.subscribed_to.clear()
+
+
+class OwnCluster:
+    """A test's own Redis, a Celery app on it and a local bucket (see :func:`own_cluster`)."""
+
+    def __init__(self, url: str, app, root: str) -> None:
+        from tasks.storage import LocalStorage
+
+        self.url, self.app, self.root = url, app, root
+        self.storage = LocalStorage(root)
+        self.workers: list[CeleryWorker] = []
+
+    def send(self, job: str, kwargs: dict):
+        """Send ``job`` as the dispatcher does: its queue and priority."""
+        from workers.celery_app import JOBS
+
+        spec = JOBS[job]
+        return self.app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
+
+    def start_worker(self, gpu: str, name: str, **extra_env: str) -> CeleryWorker:
+        """One worker on this Redis and bucket, stopped with the cluster."""
+        env = worker_env(self.url, dict(CAPTIONACC_STORAGE="local", CAPTIONACC_STORAGE_ROOT=self.root), **extra_env)
+        [worker] = start_workers([(gpu, env, {"name": name})])
+        self.workers.append(worker)
+        return worker
+
+
+@contextmanager
+def own_cluster(root: str):
+    """A fresh Redis (nothing queued by other tests), this process's Celery settings pointing at
+    it while the block runs, an app made on it, and a local bucket at ``root``. On exit: results
+    released, workers stopped, Redis killed, the environment restored."""
+    from workers.celery_app import make_app
+
+    from .redis_server import start_redis
+
+    server = start_redis()
+    url = server.url(0)
+    names = ("CAPTIONACC_REDIS_URL", "CELERY_RESULT_BACKEND")
+    old = {k: os.environ.get(k) for k in names}
+    os.environ.update(dict.fromkeys(names, url))
+    app = make_app()
+    cluster = OwnCluster(url, app, root)
+    try:
+        yield cluster
+    finally:
+        release_results(app)
+        for worker in cluster.workers:
+            worker.stop()
+        server.proc.kill()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
