@@ -356,4 +356,4 @@ def test_dispatcher_status_and_explain_commands(rdb, celery_app, redis_server, t
     assert not rdb.hgetall("captionacc:dispatch:decisions")  # explaining decided nothing
     down = subprocess.run([exe, "dispatcher", "status"], env=dict(env, CAPTIONACC_REDIS_URL="redis://127.0.0.1:1/0"),
                           capture_output=True, text=True, timeout=60)
-    assert down.returncode == 3 and down.stderr.strip().splitlines()[-1].startswith("error: Redis at 127.0.0.1 is unreachable")
+    assert down.returncode == 3 and down.stderr.strip().splitlines()[-1].startswith("error: Redis at 127.0.0.1:1 is unreachable")

@@ -101,6 +101,22 @@ def broker_url() -> str:
     return configured_broker_url() or "redis://127.0.0.1:6379/0"
 
 
+def unreachable_redis(url: str, timeout: float = 3.0) -> str | None:
+    """"Redis at HOST:PORT is unreachable (why)" when ``url`` does not answer a ping within
+    ``timeout`` seconds, None when it does. The address only: a URL may hold a password."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    where = "{host}:{port}".format(**{"host": "?", "port": "?", **client.connection_pool.connection_kwargs})
+    try:
+        client.ping()
+    except redis.RedisError as e:
+        return f"Redis at {where} is unreachable ({e})"
+    finally:
+        client.close()
+    return None
+
+
 def celery_config() -> dict:
     """The settings, read from the environment now."""
     url = broker_url()

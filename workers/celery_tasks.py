@@ -93,6 +93,16 @@ _redis = None
 _BY_TASK_NAME = {j.task_name: j.name for j in JOBS.values()}
 
 
+def _broker_redis():
+    """This process's client of the broker's Redis (job durations, delivery counts), made once."""
+    global _redis
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(app.conf.broker_url)
+    return _redis
+
+
 @task_prerun.connect
 def _on_prerun(task_id=None, task=None, **_kw) -> None:
     if task is not None and task.name in _BY_TASK_NAME:
@@ -101,18 +111,13 @@ def _on_prerun(task_id=None, task=None, **_kw) -> None:
 
 @task_postrun.connect
 def _on_postrun(task_id=None, task=None, state=None, **_kw) -> None:
-    global _redis
     t0 = _started.pop(task_id, None)
     if t0 is None or state != "SUCCESS":
         return
     try:
-        import redis
-
         from .dispatch_stats import record_duration
 
-        if _redis is None:
-            _redis = redis.Redis.from_url(app.conf.broker_url)
-        record_duration(_redis, _BY_TASK_NAME[task.name], "celery", time.monotonic() - t0)
+        record_duration(_broker_redis(), _BY_TASK_NAME[task.name], "celery", time.monotonic() - t0)
     except Exception:  # noqa: BLE001 - statistics must never fail a job
         log.warning("could not record the duration of %s", task_id, exc_info=True)
 
@@ -242,17 +247,12 @@ def _refuse_after_repeated_losses(job: str) -> None:
     its retries and MAX_WORKER_LOSSES explain (each retry is a delivery of the same id too)."""
     from celery import current_task
 
-    global _redis
     task_id = getattr(getattr(current_task, "request", None), "id", None)
     if not task_id:
         return
     try:
-        import redis
-
-        if _redis is None:
-            _redis = redis.Redis.from_url(app.conf.broker_url)
         key = f"captionacc:deliveries:{task_id}"
-        pipe = _redis.pipeline()
+        pipe = _broker_redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, 2 * 24 * 3600)
         n = int(pipe.execute()[0])

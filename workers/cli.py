@@ -39,7 +39,7 @@ LIMIT_FLAGS = {  # --flag: (Limits field, type, help)
     "--max-fps": ("max_fps", float, "frames within any one second (CAPTIONACC_MAX_FPS; default 240)"),
     "--max-gap": ("max_gap_s", float, "seconds with no new frame (CAPTIONACC_MAX_GAP_S; default 300)"),
     "--max-output-bytes": ("max_output_bytes", int,
-                           "bytes one stage may write (CAPTIONACC_MAX_OUTPUT_BYTES; default 16 GiB)"),
+                           "bytes one job may write (CAPTIONACC_MAX_OUTPUT_BYTES; default 16 GiB)"),
 }
 
 

@@ -109,14 +109,11 @@ def reprocess_request(args: argparse.Namespace) -> tuple[str, dict]:
 def _cannot_serve(app, queue: str | tuple[str, ...], timeout: float = 3.0) -> str | None:
     """Why a job sent to ``queue`` (or to any of several) now would not run: Redis unreachable
     (answered within ``timeout`` seconds), or no worker consuming it. None when workers are there."""
-    import redis
+    from .celery_app import unreachable_redis
 
-    client = redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout)
-    where = "{host}:{port}".format(**{"host": "?", "port": "?", **client.connection_pool.connection_kwargs})
-    try:
-        client.ping()
-    except redis.RedisError as e:  # the address only: a URL may hold a password
-        return f"Redis at {where} is unreachable ({e})"
+    problem = unreachable_redis(app.conf.broker_url, timeout)
+    if problem:
+        return problem
     consuming = app.control.inspect(timeout=timeout).active_queues() or {}
     served = {q.get("name") for qs in consuming.values() for q in (qs or [])}
     for q in (queue,) if isinstance(queue, str) else queue:

@@ -14,6 +14,7 @@ import sys
 import time
 
 from .celery_app import JOB_ALIASES, JOBS
+from .dispatcher import BACKENDS, Dispatcher
 
 
 def register(subparsers) -> None:
@@ -36,15 +37,13 @@ def register(subparsers) -> None:
 def _dispatcher():
     from tasks.errors import Fatal
 
-    from .dispatcher import Dispatcher
+    from .celery_app import configured_broker_url, unreachable_redis
 
-    d = Dispatcher.from_env(inspect_timeout=2.0, observe_ttl=0)
-    if d.redis is not None:
-        try:
-            d.redis.ping()
-        except Exception as e:  # noqa: BLE001 - redis' connection errors: one line, exit 3
-            raise Fatal(f"Redis at {d.redis.connection_pool.connection_kwargs.get('host')} is unreachable: {e}") from e
-    return d
+    url = configured_broker_url()
+    problem = url and unreachable_redis(url)
+    if problem:
+        raise Fatal(problem)  # one line, exit 3
+    return Dispatcher.from_env(inspect_timeout=2.0, observe_ttl=0)
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -58,7 +57,7 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"  {q}: {st.waiting} waiting, {st.reserved} reserved, {st.active} running; {who}")
     print("job durations (moving average of recent runs):")
     for job in JOBS:
-        avgs = {b: d.avg_duration(job, b) for b in ("celery", "modal", "local")}
+        avgs = {b: d.avg_duration(job, b) for b in BACKENDS}
         shown = ", ".join(f"{b} {v:.1f} s" for b, v in avgs.items() if v is not None) or "none measured yet"
         print(f"  {job}: {shown}")
     spent, budget = d.modal_spent_today(), d.prices.modal_daily_budget_usd
