@@ -59,6 +59,19 @@ def _limits(base, args: argparse.Namespace):
     return dataclasses.replace(base, **changes)
 
 
+def regular_file(given: str) -> str:
+    """``given`` as an absolute path, or InvalidVideo naming it as the user typed it: missing,
+    or not a regular file (a directory, a FIFO, a device: nothing to seek in or hash)."""
+    from tasks.errors import InvalidVideo
+
+    path = os.path.abspath(given)
+    if not os.path.exists(path):
+        raise InvalidVideo(f"video file not found: {given}")
+    if not os.path.isfile(path):
+        raise InvalidVideo(f"not a regular file: {given}")
+    return path
+
+
 def _remove_empty_dirs(path: str, top: str) -> None:
     """Remove ``path`` and its parents up to and including ``top`` while they are empty."""
     path, top = os.path.abspath(path), os.path.abspath(top)
@@ -140,17 +153,13 @@ class _Bars:
 def _cmd_run(args: argparse.Namespace) -> int:
     # torch (~3 s to import) comes with the pipeline: only once the input has been checked, so
     # a mistyped path or a bad flag answers at once.
-    from tasks.errors import BadInput, CaptionAccError, InvalidCropRegion, InvalidVideo
+    from tasks.errors import BadInput, CaptionAccError, InvalidCropRegion
     from tasks.keys import VideoKeys
     from tasks.storage import LocalStorage
     from tasks.types import CropRegion
 
     t0 = time.monotonic()
-    video = os.path.abspath(args.video)
-    if not os.path.exists(video):
-        raise InvalidVideo(f"video file not found: {args.video}")
-    if not os.path.isfile(video):  # a directory, a FIFO, a device: nothing to seek in or hash
-        raise InvalidVideo(f"not a regular file: {args.video}")
+    video = regular_file(args.video)
     from tasks.settings import LOCAL_RUN_FIELDS, settings_for
 
     settings = settings_for(LOCAL_RUN_FIELDS)  # a bad S3 or Redis variable does not stop a local run

@@ -106,17 +106,12 @@ def reprocess_request(args: argparse.Namespace) -> tuple[str, dict]:
     return job, kwargs
 
 
-def _cannot_serve(app, queue: str | tuple[str, ...], timeout: float = 3.0) -> str | None:
-    """Why a job sent to ``queue`` (or to any of several) now would not run: Redis unreachable
-    (answered within ``timeout`` seconds), or no worker consuming it. None when workers are there."""
-    from .celery_app import unreachable_redis
-
-    problem = unreachable_redis(app.conf.broker_url, timeout)
-    if problem:
-        return problem
+def unserved_queue(app, queues: tuple[str, ...], timeout: float = 3.0) -> str | None:
+    """"no worker consumes Q (…)" for the first of ``queues`` no online worker consumes (asked
+    within ``timeout`` seconds), None when every one has a worker."""
     consuming = app.control.inspect(timeout=timeout).active_queues() or {}
     served = {q.get("name") for qs in consuming.values() for q in (qs or [])}
-    for q in (queue,) if isinstance(queue, str) else queue:
+    for q in queues:
         if q not in served:
             gpu = "a10g" if q.endswith("a10g") else "t4"
             return f"no worker consumes {q} (start one: captionacc worker --gpu {gpu})"
@@ -126,7 +121,7 @@ def _cannot_serve(app, queue: str | tuple[str, ...], timeout: float = 3.0) -> st
 def run_reprocess(args: argparse.Namespace) -> int:
     from gpu_kernels.errors import BadInput
 
-    from .celery_app import JOBS, app
+    from .celery_app import JOBS, app, unreachable_redis
 
     try:
         job, kwargs = reprocess_request(args)
@@ -134,8 +129,10 @@ def run_reprocess(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     spec = JOBS[job]
-    problem = _cannot_serve(app, spec.queue)  # seconds, not the job's whole time limit, to say so
-    if problem and (args.wait or problem.startswith("Redis")):
+    # Seconds, not the job's whole time limit, to say that it cannot run.
+    down = unreachable_redis(app.conf.broker_url)
+    problem = down or unserved_queue(app, (spec.queue,))
+    if down or (problem and args.wait):
         print(f"error: {problem}", file=sys.stderr)
         return 3
     res = app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)

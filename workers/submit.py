@@ -51,19 +51,15 @@ def _tenant(given: str | None) -> str:
 
 def run_submit(args: argparse.Namespace) -> int:
     from gpu_kernels.video import probe
-    from tasks.errors import InvalidVideo
     from tasks.keys import VideoKeys
     from tasks.settings import Settings
     from tasks.storage import open_storage
     from tasks.types import CropRegion
 
-    from .cli import video_id_for
+    from .cli import regular_file, video_id_for
     from .videos_db import VideoStore
 
-    video = os.path.abspath(args.video)
-    if not os.path.isfile(video):
-        raise InvalidVideo(f"not a regular file: {args.video}" if os.path.exists(video)
-                           else f"video file not found: {args.video}")
+    video = regular_file(args.video)
     settings = Settings()
     probe(video, settings.limits, name=args.video)  # refuse a bad or oversized file before uploading it
     _check_queues()
@@ -107,14 +103,15 @@ def _check_queues() -> None:
     worker consumes a GPU queue (a warning: the jobs wait there for one, or go to Modal)."""
     from tasks.errors import Fatal
 
-    from .celery_app import app, configured_broker_url
-    from .cli_ops import _cannot_serve
+    from .celery_app import app, configured_broker_url, unreachable_redis
+    from .cli_ops import unserved_queue
 
     if not configured_broker_url():
         return  # no cluster: the jobs run in the flow's process
-    problem = _cannot_serve(app, ("gpu-t4", "gpu-a10g"))
-    if problem and problem.startswith("Redis"):
-        raise Fatal(problem)
+    down = unreachable_redis(app.conf.broker_url)
+    if down:
+        raise Fatal(down)
+    problem = unserved_queue(app, ("gpu-t4", "gpu-a10g"))
     if problem:
         print(f"warning: {problem}; its jobs wait for one (or go to Modal where configured)",
               file=sys.stderr, flush=True)
