@@ -101,6 +101,12 @@ def broker_url() -> str:
     return configured_broker_url() or "redis://127.0.0.1:6379/0"
 
 
+def send_job(app, job: str, kwargs: dict):
+    """Send ``job`` to its GPU queue at its priority; returns the AsyncResult."""
+    spec = JOBS[job]
+    return app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
+
+
 def unreachable_redis(url: str, timeout: float = 3.0) -> str | None:
     """"Redis at HOST:PORT is unreachable (why)" when ``url`` does not answer a ping within
     ``timeout`` seconds, None when it does. The address only: a URL may hold a password."""

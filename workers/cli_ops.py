@@ -121,7 +121,7 @@ def unserved_queue(app, queues: tuple[str, ...], timeout: float = 3.0) -> str | 
 def run_reprocess(args: argparse.Namespace) -> int:
     from gpu_kernels.errors import BadInput
 
-    from .celery_app import JOBS, app, unreachable_redis
+    from .celery_app import JOBS, app, send_job, unreachable_redis
 
     try:
         job, kwargs = reprocess_request(args)
@@ -135,7 +135,7 @@ def run_reprocess(args: argparse.Namespace) -> int:
     if down or (problem and args.wait):
         print(f"error: {problem}", file=sys.stderr)
         return 3
-    res = app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
+    res = send_job(app, job, kwargs)
     print(json.dumps({"task_id": res.id, "task": spec.task_name, "queue": spec.queue}))
     if problem:  # queued for a worker that is not there yet: say so, the job waits for one
         print(f"warning: {problem}; the job waits in the queue", file=sys.stderr)

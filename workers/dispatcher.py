@@ -42,7 +42,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
-from .celery_app import JOBS, JobSpec, broker_url, configured_broker_url, env_setting
+from .celery_app import JOBS, JobSpec, broker_url, configured_broker_url, env_setting, send_job
 from .dispatch_policy import choose
 from .dispatch_stats import KEY, record_duration, today
 
@@ -201,7 +201,7 @@ class CeleryBackend:
         import gpu_kernels.errors  # noqa: F401 - lets Celery rebuild our exception types
 
         spec = JOBS[job]
-        res = self.app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
+        res = send_job(self.app, job, kwargs)
         try:
             return res.get(timeout=timeout, disable_sync_subtasks=False)
         except ResultTimeout as e:

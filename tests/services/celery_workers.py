@@ -191,10 +191,9 @@ class OwnCluster:
 
     def send(self, job: str, kwargs: dict):
         """Send ``job`` as the dispatcher does: its queue and priority."""
-        from workers.celery_app import JOBS
+        from workers.celery_app import send_job
 
-        spec = JOBS[job]
-        return self.app.send_task(spec.task_name, kwargs=kwargs, queue=spec.queue, priority=spec.priority)
+        return send_job(self.app, job, kwargs)
 
     def start_worker(self, gpu: str, name: str, **extra_env: str) -> CeleryWorker:
         """One worker on this Redis and bucket, stopped with the cluster."""
