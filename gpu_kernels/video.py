@@ -14,6 +14,7 @@ heights, crop boxes and every returned array are in displayed (upright) coordina
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import logging
 import os
@@ -21,7 +22,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import av
 import numpy as np
@@ -49,6 +50,9 @@ class VideoInfo:
     max_gap: float = 0.0  # longest time between two consecutive frames...
     gap_at: float = 0.0  # ...and where it starts, seconds from the stream start
     header_duration: float = 0.0  # what the header claims, when ``duration`` was measured instead
+    # Keyframe times, seconds from the stream's first frame (ascending): a seek lands on one, so
+    # a frame just after a keyframe costs one decode where one before it costs a whole GOP.
+    keyframes: tuple[float, ...] = ()
 
 
 @dataclass
@@ -157,8 +161,8 @@ def probe(path: str | os.PathLike, limits: Limits | None = None, name: str | Non
         info = _probe(path)
         scan = scan_times(path, limits or Limits())
         if scan is not None:
-            end, peak, gap, gap_at = scan
-            changes = dict(peak_fps=peak, max_gap=gap, gap_at=gap_at)
+            end, peak, gap, gap_at, keyframes = scan
+            changes = dict(peak_fps=peak, max_gap=gap, gap_at=gap_at, keyframes=keyframes)
             # A header off by more than a frame or two is wrong, not rounded: trust the packets.
             slack = 1.0 + 2.0 / max(info.fps, 1.0)
             if abs(end - info.duration) > slack:
@@ -189,10 +193,12 @@ def _file_key(path: str | os.PathLike) -> tuple | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if os.path.isfile(path) else None
 
 
-def scan_times(path: str | os.PathLike, limits: Limits) -> tuple[float, float, float, float] | None:
+def scan_times(path: str | os.PathLike, limits: Limits
+               ) -> tuple[float, float, float, float, tuple[float, ...]] | None:
     """Demux the video stream (no decoding) and measure its timing from the packets:
-    ``(end, peak frames within one second, longest gap, where it starts)``, seconds from the
-    stream's first frame. None when packets carry no times (a raw elementary stream).
+    ``(end, peak frames within one second, longest gap, where it starts, keyframe times)``,
+    seconds from the stream's first frame. None when packets carry no times (a raw elementary
+    stream).
 
     Stops with InputTooLarge once more frames than ``limits`` allow have been seen, so a file
     of a million tiny packets costs a bounded scan.
@@ -202,13 +208,15 @@ def scan_times(path: str | os.PathLike, limits: Limits) -> tuple[float, float, f
         stream = video_stream(container)
         if stream.time_base is None:
             return None
-        pts = []
+        pts, keys = [], []
         cap = limits.max_frames
         for packet in container.demux(stream):
             t = packet.pts if packet.pts is not None else packet.dts
             if t is None or packet.size == 0:
                 continue
             pts.append(t)
+            if packet.is_keyframe:
+                keys.append(t)
             if len(pts) > cap:
                 raise InputTooLarge(f"{os.fspath(path)}: more than {cap:,} frames exceed what the limits allow "
                                     f"({limits.max_duration_s:,.0f} s at {limits.max_fps:g} fps)")
@@ -229,7 +237,8 @@ def scan_times(path: str | os.PathLike, limits: Limits) -> tuple[float, float, f
     peak = int((np.searchsorted(secs, secs + (1.0 - 1e-6), side="left") - np.arange(len(secs))).max())
     k = int(gaps.argmax()) if len(gaps) else 0
     gap = float(gaps[k]) if len(gaps) else 0.0
-    return float(end), float(peak), gap, float(secs[k])
+    keyframes = tuple(float(x) for x in np.unique((np.asarray(keys, dtype=np.int64) - times[0]) * tb))
+    return float(end), float(peak), gap, float(secs[k]), keyframes
 
 
 def _probe(path: str | os.PathLike) -> VideoInfo:
@@ -441,13 +450,16 @@ def sample_frames(
     transform: FrameFn,
     stats: DecodeStats | None = None,
     reseek_gap: float = 2.0,
+    keyframes: Sequence[float] = (),
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(time, transform(frame))`` for the frame on screen at each of ``times`` (ascending).
 
     ``times`` are seconds from the stream start, the same clock as :func:`iter_frames_at_rate`'s
     indices. For a sparse grid (0.1 Hz) it seeks to the keyframe before each time and decodes
     forward to it, so the whole video is never decoded; targets closer than ``reseek_gap``
-    seconds to the decoder's position are reached by decoding on, which is cheaper than a seek.
+    seconds to the decoder's position are reached by decoding on, which is cheaper than a seek,
+    unless one of ``keyframes`` (:attr:`VideoInfo.keyframes`) lies between: the seek lands there
+    and skips the frames before it.
 
     A seek that lands after its target (MPEG-TS seeks by timestamp search and can skip past a
     keyframe, or land where nothing more decodes) is retried further back, and finally from the
@@ -455,6 +467,7 @@ def sample_frames(
     """
     stats = stats if stats is not None else DecodeStats()
     targets = sorted(set(float(t) for t in times))
+    keys = sorted(keyframes)
     container = _open(path)
     try:
         stream = video_stream(container)
@@ -493,7 +506,8 @@ def sample_frames(
         prev_t = None
         for target in targets:
             ft = Fraction(target).limit_denominator(100000)
-            need_seek = frames is None or prev_t is None or ft - prev_t > reseek_gap or ft < prev_t
+            need_seek = (frames is None or prev_t is None or ft - prev_t > reseek_gap or ft < prev_t
+                         or _keyframe_between(keys, float(prev_t), target))
             if need_seek:
                 frames, pending = position(ft)
                 prev, prev_t = None, None
@@ -518,6 +532,12 @@ def sample_frames(
         raise InvalidVideo(f"decoding failed: {e}") from e
     finally:
         container.close()
+
+
+def _keyframe_between(keyframes: Sequence[float], after: float, upto: float) -> bool:
+    """A keyframe in (after, upto]: decoding on from ``after`` would decode what a seek skips."""
+    k = bisect.bisect_right(keyframes, after + 1e-6)
+    return k < len(keyframes) and keyframes[k] <= upto + 1e-6
 
 
 def _quarter_turns(frame: "av.VideoFrame") -> int:

@@ -6,11 +6,13 @@ import io
 import logging
 import math
 import time
+from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
 from gpu_kernels.layout import Box, scene_texts, suggest_regions
+from gpu_kernels.stream import threaded
 from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
 
 from .context import JobContext
@@ -26,6 +28,7 @@ THUMBNAIL_WIDTH = 320
 MIN_LAYOUT_FRAMES = 30  # short clips are sampled more densely so the layout has enough to go on
 SHORT_VIDEO_SECONDS = 120.0
 OCR_BATCH = 8
+DECODE_AHEAD = 4  # full frames decoded ahead of the OCR (2.7 MB each at 720p)
 DETECT_FRAMES = 8  # frames read to tell the caption language (--lang auto)
 MAX_OCR_FAILED_SHARE = 0.2  # above this the layout would rest on too little: fail, retryably
 
@@ -41,7 +44,26 @@ def sample_times(duration: float, frame_rate: float) -> list[float]:
     return [i / 10 for i in indices if i <= last_valid]
 
 
-def _detect_language(path: str, times: list[float]) -> str:
+def snap_to_keyframes(times: list[float], keyframes: Sequence[float], duration: float) -> list[float]:
+    """Each sample time moved to the first 10 Hz grid time at or after the keyframe nearest it,
+    if that keyframe lies within half a sampling interval: the frame there decodes after a seek
+    with at most 0.1 s of frames, where the time itself may sit a whole GOP after its keyframe
+    (a 2-s GOP sampled every 2 s decoded the whole video). The layout wants frames spread over
+    the video, not at exact times; each frame is still the one on screen at its index."""
+    if not keyframes or not times:
+        return times
+    keys = np.asarray(keyframes, dtype=float)
+    interval = times[1] - times[0] if len(times) > 1 else max(duration, 0.1)
+    last_valid = max(0, int(math.ceil(duration * 10)) - 1)
+    out = set()
+    for t in times:
+        k = float(keys[np.abs(keys - t).argmin()])
+        g = int(math.ceil(k * 10 - 1e-6))
+        out.add(g / 10 if abs(k - t) <= interval / 2 and g <= last_valid else t)
+    return sorted(out)
+
+
+def _detect_language(path: str, times: list[float], keyframes: Sequence[float] = ()) -> str:
     """``--lang auto``: the language of DETECT_FRAMES of the layout's sample frames, spread over
     the video (:func:`tasks.ocr.detect.detect_language`)."""
     from .ocr.detect import detect_language
@@ -49,7 +71,7 @@ def _detect_language(path: str, times: list[float]) -> str:
     step = max(1, len(times) // DETECT_FRAMES)
     picked = times[step // 2::step][:DETECT_FRAMES]
     try:
-        return detect_language([img for _, img in sample_frames(path, picked, to_rgb)])
+        return detect_language([img for _, img in sample_frames(path, picked, to_rgb, keyframes=keyframes)])
     except (BadInput, Fatal):
         raise  # a model to install, a video that does not decode: the user must know
     except Exception as e:  # noqa: BLE001 - a heuristic's failure must not fail the video
@@ -67,7 +89,7 @@ def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
     """
     n_failed = 0
     try:
-        results = engine.recognize_batch(images)
+        results = engine.recognize_frames(images)
     except (BadInput, Fatal):
         raise
     except Exception as e:  # noqa: BLE001 - engine errors are vendor errors; isolate the bad frame
@@ -77,7 +99,7 @@ def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
         results = []
         for img in images:
             try:
-                results.append(engine.recognize(img))
+                results.append(engine.recognize_frames([img])[0])
             except (BadInput, Fatal):
                 raise
             except Exception as e:  # noqa: BLE001
@@ -113,10 +135,10 @@ def extract_frames_and_ocr(
     storage = MeteredStorage(ctx.storage, ctx.limits.max_output_bytes, video_key)
     with storage.open_local(video_key, suffix=".mp4") as path:
         info = probe(path, ctx.limits, name=video_key)
-        times = sample_times(info.duration, frame_rate)
+        times = snap_to_keyframes(sample_times(info.duration, frame_rate), info.keyframes, info.duration)
         stats = DecodeStats()
         if ctx.auto_language:
-            ctx.resolve_language(_detect_language(path, times), keys.layout_db)
+            ctx.resolve_language(_detect_language(path, times, info.keyframes), keys.layout_db)
         frame_rows, ocr_rows, layout_boxes = [], [], []
         batch: list[tuple[int, float, np.ndarray]] = []
         failed = [0]  # frames whose OCR failed even alone (a cell the closure can update)
@@ -136,7 +158,9 @@ def extract_frames_and_ocr(
         # Cloud engines bill per image and montage many frames into one: give them bigger batches.
         batch_size = getattr(ctx.ocr, "batch_size", OCR_BATCH)
         ctx.progress("extract", 0, len(times))
-        for t, img in sample_frames(path, times, to_rgb, stats):
+        # Decoding (threads of its own in FFmpeg) runs ahead while the OCR engine reads.
+        for t, img in threaded(sample_frames(path, times, to_rgb, stats, keyframes=info.keyframes),
+                               maxsize=DECODE_AHEAD, name="layout-decode"):
             idx = int(round(t * 10))
             storage.put_bytes(keys.full_frame(idx), _jpeg(img), "image/jpeg")
             storage.put_bytes(keys.thumbnail(idx), _jpeg(img, THUMBNAIL_WIDTH, 80), "image/jpeg")

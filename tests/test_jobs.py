@@ -24,6 +24,18 @@ def _columns(conn, table):
     return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
+def test_layout_samples_move_to_just_after_a_keyframe():
+    from tasks.extract import snap_to_keyframes
+
+    keys = [0.0, 2.002, 4.004, 6.006, 9.5]
+    # Each time goes to the first 10 Hz time at or after its nearest keyframe, within half the
+    # 2-s interval; 8.0 has none that near (9.5 is 1.5 s off) and stays.
+    assert snap_to_keyframes([0.0, 2.0, 4.0, 6.0, 8.0], keys, 10.0) == [0.0, 2.1, 4.1, 6.1, 8.0]
+    assert snap_to_keyframes([0.0, 2.0], [], 3.0) == [0.0, 2.0]
+    # Never past the last frame's index.
+    assert snap_to_keyframes([0.0, 1.0], [0.0, 1.96], 2.0) == [0.0, 1.0]
+
+
 def test_sample_times_densify_short_videos():
     assert sample_times(3600.0, 0.1)[:3] == [0.0, 10.0, 20.0] and len(sample_times(3600.0, 0.1)) == 360
     short = sample_times(7.0, 0.1)

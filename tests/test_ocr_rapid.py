@@ -43,6 +43,28 @@ def test_full_frames_are_read_one_by_one(ocr_engine, bands):
     assert mixed[0] == ocr_engine.recognize(frame)
 
 
+def test_layout_frames_are_detected_at_the_frame_side(ocr_engine):
+    """recognize_frames detects whole 720p frames at FRAME_SIDE (not 736): a caption line sized
+    as captions are (5% of the height) is still found and read, in the frame's own pixels."""
+    from tasks.ocr.rapid import FRAME_SIDE
+
+    assert FRAME_SIDE < ocr_engine.max_side
+    from PIL import Image, ImageDraw, ImageFont
+
+    from synth.fonts import font_for
+
+    pil = Image.fromarray(frame_image(5, 1280, 720))
+    font = ImageFont.truetype(font_for("Layout pass"), 36)
+    ImageDraw.Draw(pil).text((480, 600), "Layout pass", font=font, fill=(255, 255, 255),
+                             stroke_width=3, stroke_fill=(0, 0, 0))
+    frame = np.asarray(pil)
+    (boxes,) = ocr_engine.recognize_frames([frame])
+    assert join_lines(boxes)[0] == "Layout pass"
+    assert ocr_engine._frame_engine is not None  # its own detector, loaded on first use
+    assert all(b.x + b.width <= 1280 and b.y + b.height <= 720 for b in boxes)
+    assert all(580 <= b.y <= 620 for b in boxes)
+
+
 def _busy_band(text: str, seed: int, size: int = 28, width: int = 1280,
                height: int = 64) -> np.ndarray:
     """A short caption (white, black outline, ~30 px tall with it) centred in a band of random

@@ -61,6 +61,20 @@ def test_sampled_decoding_seeks_to_each_time(index_clip):
     assert [_which(img) for _, img in got] == [0, 12, 24, 36]
 
 
+def test_probe_lists_keyframes_and_sampling_seeks_past_them(index_clip):
+    """A GOP of 12 at 24 fps: keyframes every 0.5 s. Decoding on from 0.0 to 1.05 would decode
+    every frame up to 25; with the keyframes known it seeks to 1.0 and decodes 2 frames there.
+    The frames are the same either way: the one on screen at each time."""
+    info = probe(index_clip)
+    assert info.keyframes[:3] == pytest.approx((0.0, 0.5, 1.0))
+    times = [0.0, 1.05]
+    plain, fast = DecodeStats(), DecodeStats()
+    a = list(sample_frames(index_clip, times, to_rgb, plain))
+    b = list(sample_frames(index_clip, times, to_rgb, fast, keyframes=info.keyframes))
+    assert [_which(img) for _, img in a] == [_which(img) for _, img in b] == [0, 25]
+    assert fast.decoded < plain.decoded and fast.decoded <= 8
+
+
 def test_crop_box_is_even_and_validated():
     assert region_to_box(0.1, 0.8, 0.9, 0.95, 1920, 1080) == (192, 864, 1728, 1026)
     for bad in [(-0.1, 0, 1, 1), (0, 0, 1.2, 1), (0.5, 0.1, 0.4, 0.2), (0.2, 0.5, 0.8, 0.5),

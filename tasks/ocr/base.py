@@ -32,6 +32,11 @@ class OcrEngine(ABC):
         """One list of boxes per image; engines with a batch API override this."""
         return [self.recognize(img) for img in images]
 
+    def recognize_frames(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
+        """Whole video frames (the layout pass), one list of boxes each; engines that can read
+        them more cheaply than caption bands override this."""
+        return self.recognize_batch(images)
+
     def close(self) -> None:
         """Release the engine's resources."""
 
