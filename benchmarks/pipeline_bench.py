@@ -94,13 +94,13 @@ def model_speed() -> dict:
     return out
 
 
-def vp9_speed() -> float:
+def vp9_speed(video: str | None = None) -> float:
     """Chunked VP9 encoding of 1280x188 YUV bands, as crop-and-infer feeds it."""
     from gpu_kernels.band import band_cropper
     from gpu_kernels.video import iter_frames_at_rate
     from tasks.chunks import ChunkWriter
 
-    video, _ = make("720p", 1)
+    video = video or make("720p", 1)[0]
     bands = [b for _, b in zip(range(120), iter_frames_at_rate(video, 10.0, band_cropper((0, 518, 1280, 706))))]
     w = ChunkWriter(1280, 188, lambda rel, local: None)
     t = time.perf_counter()

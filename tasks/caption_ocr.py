@@ -22,11 +22,11 @@ from gpu_kernels.textmask import suppress_scene_text
 from .caption_language import settle_language
 from .chunks import ChunkReader
 from .context import JobContext
-from .errors import CorruptData, Fatal, MissingObject
+from .errors import CorruptData, Fatal, InvalidFrameRange, MissingObject
 from .keys import parse_chunks_prefix
 from .ocr import join_lines
 from .scene_text import load_scene_texts, without_scene_text
-from .types import CaptionOcrResult
+from .types import CaptionOcrBatchResult, CaptionOcrResult
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,49 @@ def generate_caption_ocr(
     ctx: JobContext | None = None,
 ) -> CaptionOcrResult:
     return next(ocr_captions(chunks_prefix, [(start_frame, end_frame)], ctx=ctx))
+
+
+# Captions per batch job: a batch spans ~3 min of a typical video (~20 captions a minute), so
+# an hour is ~20 jobs instead of ~1,200, each reading its chunks once; the bound keeps one job
+# within its time limit on a CPU worker (~0.15 s a caption) and a bad batch cheap to retry.
+MAX_BATCH = 400
+
+
+def generate_caption_ocr_batch(
+    chunks_prefix: str,
+    ranges: Sequence[Sequence[int]],
+    known: Sequence[Sequence[int]] | None = None,
+    *,
+    ctx: JobContext | None = None,
+) -> CaptionOcrBatchResult:
+    """Many captions of one video in one job: the result for each of ``ranges`` ([start, end)
+    10 Hz frames), in their order, as :func:`generate_caption_ocr` gives for one. Chunks are
+    read about once for the whole batch, not once per caption.
+
+    ``known``: the ranges of the video's other captions near the batch (read by other batches),
+    which the caption-free references beside each caption must avoid, as they do the batch's own:
+    a batch reads its captions as ``captionacc run`` reads them all at once."""
+    spans = _ranges(ranges, "ranges")
+    if not spans:
+        raise InvalidFrameRange("ranges is empty: nothing to read")
+    if len(spans) > MAX_BATCH:
+        raise InvalidFrameRange(f"{len(spans)} ranges in one batch; at most {MAX_BATCH}")
+    results = list(ocr_captions(chunks_prefix, spans, ctx=ctx, known=_ranges(known or [], "known")))
+    return CaptionOcrBatchResult(captions=results)
+
+
+def _ranges(value, what: str) -> list[tuple[int, int]]:
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+        raise InvalidFrameRange(f"{what} must be a list of [start_frame, end_frame] pairs, got {type(value).__name__}")
+    out = []
+    for r in value:
+        if (not isinstance(r, (list, tuple)) or len(r) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) for v in r)):
+            raise InvalidFrameRange(f"{what}: each range must be [start_frame, end_frame] integers, got {r!r}")
+        if not 0 <= r[0] < r[1]:
+            raise InvalidFrameRange(f"{what}: range {list(r)} is empty or negative")
+        out.append((int(r[0]), int(r[1])))
+    return out
 
 
 class _Captions:
@@ -124,7 +167,7 @@ def _caption_free(sides: list[np.ndarray | None], ctx: JobContext) -> list[bool]
 
 def ocr_captions(
     chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None,
-    scene: Sequence[str] | None = None,
+    scene: Sequence[str] | None = None, known: Sequence[tuple[int, int]] = (),
 ) -> Iterator[CaptionOcrResult]:
     """OCR many captions of one video with one chunk reader: ranges in time order share
     decoded chunks, so each chunk is read about once for the whole video. Medians go to the
@@ -133,14 +176,16 @@ def ocr_captions(
     The ranges of one call are the video's captions as far as the call knows: the band without
     captions, which tells scene text from the caption, is looked for outside all of them.
     ``scene``: the layout's scene texts (:mod:`.scene_text`), whose readings never enter a
-    caption's text; None: read from the video's layout.db (none if it has no such table)."""
+    caption's text; None: read from the video's layout.db (none if it has no such table).
+    ``known``: more captions of the video, not read here but kept out of those references."""
     keys, version = parse_chunks_prefix(chunks_prefix)
     ctx = ctx or JobContext.from_env()
     settle_language(ctx, keys.layout_db)  # --lang auto: the extract job's verdict
     ranges = list(ranges)
     if scene is None:
         scene = load_scene_texts(ctx.storage, keys.layout_db)
-    alone = len(ranges) == 1  # a job for one caption: nothing known of the captions around it
+    known = list(known)
+    alone = len(ranges) + len(known) == 1  # a job for one caption: nothing known of those around it
     batch_size = max(1, getattr(ctx.ocr, "batch_size", 1))
     pending: list[tuple[object, int]] = []
 
@@ -154,7 +199,7 @@ def ocr_captions(
         pending.clear()
 
     with ChunkReader(ctx.storage, keys.cropped_frames(version)) as reader:
-        captions = _Captions(ranges, reader.frame_count)
+        captions = _Captions(ranges + known, reader.frame_count)
         states: OrderedDict[tuple[int, ...], np.ndarray | None] = OrderedDict()  # stretch → median
 
         def state(stretch: tuple[int, ...]) -> np.ndarray | None:

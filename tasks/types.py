@@ -94,3 +94,11 @@ class CaptionOcrResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class CaptionOcrBatchResult:
+    captions: list  # CaptionOcrResult per range, in the order the ranges were given
+
+    def to_dict(self) -> dict:
+        return {"captions": [c.to_dict() for c in self.captions]}

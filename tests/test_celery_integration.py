@@ -148,6 +148,15 @@ def test_reprocess_command_sends_and_waits(cluster, reference):
     )
     assert bad.returncode == 2, (bad.stdout, bad.stderr)
     assert "InvalidFrameRange" in bad.stderr
+    # The batch job, as the flows send it: both captions in one task, read as one by one.
+    batch = subprocess.run(
+        [sys.executable, "-m", "workers.cli_ops", "reprocess", "caption-ocr-batch", "--chunks-prefix", prefix,
+         "--ranges", "10-30,40-60", "--wait", "--timeout", "120"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+    )
+    assert batch.returncode == 0, batch.stderr
+    got = json.loads(batch.stdout.strip().splitlines()[-1])["captions"]
+    assert [c["ocr_text"] for c in got] == [ref[("generate_caption_ocr", s)]["ocr_text"] for s in (10, 40)]
 
 
 def test_context_and_models_load_once_per_worker_process(cluster):

@@ -214,7 +214,9 @@ def test_whole_video_flow_through_dispatcher_on_a_real_celery_worker(
         out = process_video(video, TENANT, key, frame_rate=1.0, database_url=postgres_url)
         assert [c["text"] for c in out["captions"]] == ["你好世界", "第二句字幕"]
         decisions = d.recent_decisions(10)
-        assert len(decisions) == 4  # extract, crop-infer, two captions
+        # extract, crop-infer, and the two captions in one batch job
+        assert sorted(x["job"] for x in decisions) == ["crop_and_infer_caption_frame_extents",
+                                                        "extract_frames_and_ocr", "generate_caption_ocr_batch"]
         assert {x["backend"] for x in decisions} == {"celery"}
         assert all(x["state"]["workers"] == [worker.name] for x in decisions)
         with VideoStore(postgres_url) as store:
@@ -227,30 +229,32 @@ def test_whole_video_flow_through_dispatcher_on_a_real_celery_worker(
         worker.stop()
 
 
-def test_caption_fan_out_is_bounded(prefect_server, env, tmp_path, monkeypatch):  # noqa: F811
-    """60 captions, each job slow: no more than FAN_OUT_THREADS run at once (Prefect's default
-    pool would start 60 threads), and every caption still comes back in order."""
+def test_caption_ocr_is_batched_and_the_fan_out_bounded(prefect_server, env, tmp_path, monkeypatch):  # noqa: F811
+    """60 captions in batches of 2 (30 jobs), each slow: no more than FAN_OUT_THREADS jobs run at
+    once (Prefect's default pool would start a thread each), every caption comes back in order,
+    and each batch is told the captions beside it (within NEAR_FRAMES) but not its own."""
     import threading
     import time
 
     from workers import flows
     from workers.dispatcher import Decision
 
-    running, peak, lock = [0], [0], threading.Lock()
+    running, peak, lock, calls = [0], [0], threading.Lock(), []
 
     class Recording:
         def dispatch(self, job, kwargs, **_kw):
             with lock:
                 running[0] += 1
                 peak[0] = max(peak[0], running[0])
+                calls.append((job, kwargs))
             time.sleep(0.05)
             with lock:
                 running[0] -= 1
-            text = f"caption {kwargs['start_frame']}"
-            return ({"ocr_text": text, "confidence": 0.99, "frame_count": 10},
-                    Decision(job, "local", "forced", "test", "none", 0.0, "normal"))
+            caps = [{"ocr_text": f"caption {s}", "confidence": 0.99, "frame_count": 10} for s, _ in kwargs["ranges"]]
+            return ({"captions": caps}, Decision(job, "local", "forced", "test", "none", 0.0, "normal"))
 
     monkeypatch.setattr(flows, "default_dispatcher", lambda: Recording())
+    monkeypatch.setattr(flows, "CAPTIONS_PER_BATCH", 2)
     video = str(uuid.uuid4())
     prefix = f"{TENANT}/client/videos/{video}/cropped_frames_v1"
     captions = [[k * 20, k * 20 + 15] for k in range(60)]
@@ -258,3 +262,8 @@ def test_caption_fan_out_is_bounded(prefect_server, env, tmp_path, monkeypatch):
                             database_url=f"sqlite:///{tmp_path / 'v.db'}")
     assert [c["text"] for c in out] == [f"caption {k * 20}" for k in range(60)]
     assert 1 < peak[0] <= flows.FAN_OUT_THREADS
+    assert {job for job, _ in calls} == {"generate_caption_ocr_batch"} and len(calls) == 30
+    first = next(kw for _, kw in calls if kw["ranges"][0] == [0, 15])
+    assert first["ranges"] == [[0, 15], [20, 35]]
+    # Captions within 200 frames after the batch's end (35): those starting before 235.
+    assert first["known"] == [[k * 20, k * 20 + 15] for k in range(2, 12)]

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from gpu_kernels.extents import CLASSES
-from tasks.caption_ocr import generate_caption_ocr
+from tasks.caption_ocr import MAX_BATCH, generate_caption_ocr, generate_caption_ocr_batch
 from tasks.chunks import level_of
 from tasks.crop_infer import crop_and_infer_caption_frame_extents
 from tasks.databases import open_db
@@ -142,6 +142,17 @@ def test_generate_caption_ocr_reads_the_caption(ctx, uploaded):
             generate_caption_ocr(r.cropped_frames_prefix, s, e, ctx=ctx)
     with pytest.raises(MissingObject):
         generate_caption_ocr(VideoKeys(TENANT, VIDEO).cropped_frames(9) + "/", 0, 5, ctx=ctx)
+
+    # The batch job: one result per range, in the ranges' order, as the one-caption job reads them.
+    batch = generate_caption_ocr_batch(r.cropped_frames_prefix, [[19, 30], [6, 18], [63, 70]], ctx=ctx)
+    assert [c.ocr_text for c in batch.captions] == ["你好世界", "Hello there", ""]
+    d = batch.to_dict()["captions"][1]  # (the confidence of a montaged read differs a little)
+    assert (d["ocr_text"], d["frame_count"]) == (hello.ocr_text, hello.frame_count) and d["confidence"] > 0.9
+    for bad in ([], [[10, 10]], [[12, 3]], [[0, 71]], "6,18", [[6, 18.0]], [[1, 2]] * (MAX_BATCH + 1)):
+        with pytest.raises(InvalidFrameRange):
+            generate_caption_ocr_batch(r.cropped_frames_prefix, bad, ctx=ctx)
+    with pytest.raises(InvalidFrameRange):
+        generate_caption_ocr_batch(r.cropped_frames_prefix, [[6, 18]], known=[[3]], ctx=ctx)
 
 
 def test_job_input_errors(ctx, uploaded, storage):

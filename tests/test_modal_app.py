@@ -36,7 +36,9 @@ def test_app_matches_the_seed(modal_app):
     assert all(isinstance(getattr(modal_app, name), modal.Function) for name in JOBS)
     seed = {"extract_frames_and_ocr": ("T4", 1800, 0, {"wasabi", "google-vision"}),
             "crop_and_infer_caption_frame_extents": ("A10G", 3600, 0, {"wasabi"}),
-            "generate_caption_ocr": ("T4", 300, 1, {"wasabi", "google-vision"})}
+            "generate_caption_ocr": ("T4", 300, 1, {"wasabi", "google-vision"}),
+            # ours, beside the seed's three: the flows' batched caption OCR
+            "generate_caption_ocr_batch": ("T4", 1800, 1, {"wasabi", "google-vision"})}
     for name, (gpu, timeout, retries, secrets) in seed.items():
         opts = modal_app._options(name)
         assert (opts["gpu"], opts["timeout"]) == (gpu, timeout)

@@ -33,7 +33,8 @@ def test_worker_modules_import_without_side_effects():
     info = json.loads(out.stdout.strip().splitlines()[-1])
     assert info["configured"] is False
     assert info["tasks"] == ["captionacc.crop_and_infer_caption_frame_extents", "captionacc.extract_frames_and_ocr",
-                             "captionacc.generate_caption_ocr", "captionacc.worker_info"]
+                             "captionacc.generate_caption_ocr", "captionacc.generate_caption_ocr_batch",
+                             "captionacc.worker_info"]
 
 
 def test_celery_configuration_contract(monkeypatch):
@@ -55,14 +56,16 @@ def test_celery_configuration_contract(monkeypatch):
     routes = {name: r["queue"] for name, r in c.task_routes.items()}
     assert routes == {"captionacc.extract_frames_and_ocr": "gpu-t4",
                       "captionacc.crop_and_infer_caption_frame_extents": "gpu-a10g",
-                      "captionacc.generate_caption_ocr": "gpu-t4"}
+                      "captionacc.generate_caption_ocr": "gpu-t4",
+                      "captionacc.generate_caption_ocr_batch": "gpu-t4"}
     import workers.celery_tasks  # noqa: F401 - registers the tasks on the module app
 
     from workers.celery_app import app as module_app
 
     for job, (limit, retries) in {"extract_frames_and_ocr": (1800, 0),
                                   "crop_and_infer_caption_frame_extents": (3600, 0),
-                                  "generate_caption_ocr": (300, 1)}.items():
+                                  "generate_caption_ocr": (300, 1),
+                                  "generate_caption_ocr_batch": (1800, 1)}.items():
         t = module_app.tasks[f"captionacc.{job}"]
         assert t.time_limit == limit and limit - 60 <= t.soft_time_limit < limit
         assert t.max_retries == retries and t.acks_late and t.reject_on_worker_lost
@@ -108,6 +111,11 @@ def test_reprocess_command_builds_the_task_kwargs():
     job, kw = reprocess_request(_parse(["reprocess", "caption-ocr", "--chunks-prefix", "p/", "--start", "3",
                                         "--end", "9"]))
     assert (job, kw) == ("generate_caption_ocr", {"chunks_prefix": "p/", "start_frame": 3, "end_frame": 9})
+    job, kw = reprocess_request(_parse(["reprocess", "caption-ocr-batch", "--chunks-prefix", "p/",
+                                        "--ranges", "3-9, 12-20"]))
+    assert (job, kw) == ("generate_caption_ocr_batch", {"chunks_prefix": "p/", "ranges": [[3, 9], [12, 20]]})
+    with pytest.raises(SystemExit):
+        _parse(["reprocess", "caption-ocr-batch", "--chunks-prefix", "p/", "--ranges", "3:9"])
     bad = _parse(["reprocess", "extract", "--tenant", "nope", "--video", v])
     assert run_reprocess(bad) == 2  # a bad id is refused before anything is sent
 

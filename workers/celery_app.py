@@ -67,6 +67,8 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("extract_frames_and_ocr", "tasks.extract", "t4", 1800, 0, 300.0),
         JobSpec("crop_and_infer_caption_frame_extents", "tasks.crop_infer", "a10g", 3600, 0, 900.0, priority=0),
         JobSpec("generate_caption_ocr", "tasks.caption_ocr", "t4", 300, 1, 30.0, priority=3),
+        # Ours, beside the seed's three: a flow's captions in batches (tasks.caption_ocr.MAX_BATCH).
+        JobSpec("generate_caption_ocr_batch", "tasks.caption_ocr", "t4", 1800, 1, 60.0, priority=3),
     )
 }
 
@@ -75,6 +77,7 @@ JOB_ALIASES = {
     "extract": "extract_frames_and_ocr",
     "crop-infer": "crop_and_infer_caption_frame_extents",
     "caption-ocr": "generate_caption_ocr",
+    "caption-ocr-batch": "generate_caption_ocr_batch",
 }
 
 

@@ -130,11 +130,13 @@ _PARAMS = {
     "crop_and_infer_caption_frame_extents": ("video_key", "tenant_id", "video_id", "crop_region", "frame_rate",
                                              "extra_regions"),
     "generate_caption_ocr": ("chunks_prefix", "start_frame", "end_frame"),
+    "generate_caption_ocr_batch": ("chunks_prefix", "ranges", "known"),
 }
 _REQUIRED = {
     "extract_frames_and_ocr": ("video_key", "tenant_id", "video_id"),
     "crop_and_infer_caption_frame_extents": ("video_key", "tenant_id", "video_id", "crop_region"),
     "generate_caption_ocr": ("chunks_prefix", "start_frame", "end_frame"),
+    "generate_caption_ocr_batch": ("chunks_prefix", "ranges"),
 }
 
 
@@ -322,6 +324,11 @@ def crop_and_infer_caption_frame_extents(video_key: str, tenant_id: str, video_i
 def generate_caption_ocr(chunks_prefix: str, start_frame: int, end_frame: int) -> dict:
     return _run("generate_caption_ocr", dict(
         chunks_prefix=chunks_prefix, start_frame=start_frame, end_frame=end_frame))
+
+
+@app.task(**_options("generate_caption_ocr_batch"))
+def generate_caption_ocr_batch(chunks_prefix: str, ranges: list, known: list | None = None) -> dict:
+    return _run("generate_caption_ocr_batch", dict(chunks_prefix=chunks_prefix, ranges=ranges, known=known))
 
 
 @app.task(name="captionacc.worker_info", time_limit=30)

@@ -54,6 +54,10 @@ def register(subparsers) -> None:
     p.add_argument("--chunks-prefix", required=True)
     p.add_argument("--start", type=int, required=True, help="start frame index (inclusive)")
     p.add_argument("--end", type=int, required=True, help="end frame index (exclusive)")
+    p = jobs.add_parser("caption-ocr-batch", help="generate_caption_ocr_batch: many captions in one job")
+    p.add_argument("--chunks-prefix", required=True)
+    p.add_argument("--ranges", required=True, type=frame_ranges,
+                   help="START-END[,START-END...]: frame intervals, end exclusive")
     for sub in jobs.choices.values():
         sub.add_argument("--wait", action="store_true", help="wait for the result and print it")
         sub.add_argument("--timeout", type=float, default=None, help="seconds to wait with --wait")
@@ -85,6 +89,17 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def frame_ranges(text: str) -> list[list[int]]:
+    """"120-164,170-200" → [[120, 164], [170, 200]]."""
+    out = []
+    for part in text.split(","):
+        a, sep, b = part.strip().partition("-")
+        if not sep or not a.strip().isdigit() or not b.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"frame ranges are START-END[,START-END...]; got {part.strip()!r}")
+        out.append([int(a), int(b)])
+    return out
+
+
 def reprocess_request(args: argparse.Namespace) -> tuple[str, dict]:
     """(job name, kwargs) for a ``reprocess`` command line."""
     from .celery_app import JOB_ALIASES
@@ -92,6 +107,8 @@ def reprocess_request(args: argparse.Namespace) -> tuple[str, dict]:
     job = JOB_ALIASES[args.job]
     if args.job == "caption-ocr":
         return job, {"chunks_prefix": args.chunks_prefix, "start_frame": args.start, "end_frame": args.end}
+    if args.job == "caption-ocr-batch":
+        return job, {"chunks_prefix": args.chunks_prefix, "ranges": args.ranges}
     from tasks.keys import VideoKeys
 
     keys = VideoKeys(args.tenant, args.video)

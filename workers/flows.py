@@ -3,8 +3,9 @@
 Flows (names are the deployment names in ``prefect.yaml``):
   captionacc-video-initial-processing              extract_frames_and_ocr
   captionacc-crop-and-infer-caption-frame-extents  crop_and_infer_caption_frame_extents
-  captionacc-caption-ocr                           generate_caption_ocr for every caption (fan-out),
-                                                   then captions.db.gz / .srt / .vtt
+  captionacc-caption-ocr                           generate_caption_ocr_batch over the captions
+                                                   (CAPTIONS_PER_BATCH a job, fanned out), then
+                                                   captions.db.gz / .srt / .vtt
   captionacc-process-video                         the whole video: all of the above in order
 
 GPU calls are Prefect tasks with ``retries=0``: the backend (Celery/Modal) owns retries. Status:
@@ -41,9 +42,9 @@ def gpu_job(job: str, kwargs: dict, backend: Optional[str] = None, deadline_s: O
     return result
 
 
-# Caption OCR fans out one task per caption (~1,200 per video hour); Prefect's default thread
-# pool is unbounded, so a long video would start a thread (and a result-backend connection) per
-# caption. Jobs beyond this wait for a free thread; the GPU queues bound the real concurrency.
+# Caption OCR fans out one task per batch of captions; Prefect's default thread pool is
+# unbounded, so a caller's many intervals would start a thread (and a result-backend connection)
+# each. Jobs beyond this wait for a free thread; the GPU queues bound the real concurrency.
 FAN_OUT_THREADS = 16
 
 
@@ -182,9 +183,32 @@ def _publish(video_id, tenant_id, merged, model_version, database_url, n_interva
     return out
 
 
+# Captions per caption-OCR job of a flow: one job per caption (the seed's) cost a Celery task, a
+# Prefect task thread and a fresh read of the caption's chunks each (~1,200 per video hour); a
+# batch reads its chunks once. Big enough to amortise that, small enough that a video's batches
+# spread over several workers (a 10-min video: 5 jobs).
+CAPTIONS_PER_BATCH = 64
+# Frames beside a batch in which other captions matter to it: how far a caption-free reference
+# is looked for (tasks.caption_ocr REFERENCE_REACH and FAR_OFFSET, with room to spare).
+NEAR_FRAMES = 200
+
+
+def caption_batches(n: int, size: int | None = None) -> list[tuple[int, int]]:
+    """[a, b) index ranges over ``n`` captions in time order: consecutive, all of one size
+    (default CAPTIONS_PER_BATCH) but the last, so each batch covers one stretch of the video."""
+    size = size or CAPTIONS_PER_BATCH
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
+
+
+def _near(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    """The captions outside batch [a, b) within NEAR_FRAMES of it."""
+    lo, hi = spans[a][0] - NEAR_FRAMES, max(e for _, e in spans[a:b]) + NEAR_FRAMES
+    return [r for k, r in enumerate(spans) if not a <= k < b and r[1] > lo and r[0] < hi]
+
+
 def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
                 region_index: int = 0) -> tuple[list, str]:
-    """One region's captions: every interval OCR'd (fanned out), then merged."""
+    """One region's captions: every interval OCR'd (in batches, fanned out), then merged."""
     from tasks.keys import VideoKeys, parse_chunks_prefix
     import os
 
@@ -199,13 +223,15 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
     model_version = "given"
     if captions is None:
         captions, model_version = caption_intervals(keys.caption_frame_extents_db, region_index)
-    futures = [gpu_job.submit("generate_caption_ocr",
-                              dict(chunks_prefix=chunks_prefix, start_frame=int(c[0]), end_frame=int(c[1])),
+    spans = [(int(c[0]), int(c[1])) for c in captions]
+    futures = [gpu_job.submit("generate_caption_ocr_batch",
+                              dict(chunks_prefix=chunks_prefix, ranges=[list(r) for r in spans[a:b]],
+                                   known=[list(r) for r in _near(spans, a, b)]),
                               backend=backend, timeout_s=timeout_s)
-               for c in captions]
+               for a, b in caption_batches(len(spans))]
+    results = [r for fut in futures for r in fut.result()["captions"]]
     caps = []
-    for c, fut in zip(captions, futures):
-        r = fut.result()
+    for c, r in zip(captions, results, strict=True):
         s, e = int(c[0]), int(c[1])
         # Stored extents carry exact times; intervals given by a caller are on the 10 Hz grid.
         t0, t1 = (float(c[2]), float(c[3])) if len(c) >= 4 else frames_to_seconds(s, e, duration or 0.0)

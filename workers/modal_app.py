@@ -67,6 +67,8 @@ FUNCTIONS = {
     "extract_frames_and_ocr": dict(gpu="T4", timeout=1800, retries=0, secrets=[wasabi, google_vision]),
     "crop_and_infer_caption_frame_extents": dict(gpu="A10G", timeout=3600, retries=0, secrets=[wasabi]),
     "generate_caption_ocr": dict(gpu="T4", timeout=300, retries=1, secrets=[wasabi, google_vision]),
+    # Ours: a flow's captions in batches (workers.celery_app.JOBS has the same limits).
+    "generate_caption_ocr_batch": dict(gpu="T4", timeout=1800, retries=1, secrets=[wasabi, google_vision]),
 }
 
 
@@ -108,3 +110,8 @@ def crop_and_infer_caption_frame_extents(video_key: str, tenant_id: str, video_i
 def generate_caption_ocr(chunks_prefix: str, start_frame: int, end_frame: int) -> dict:
     return _run("generate_caption_ocr", dict(
         chunks_prefix=chunks_prefix, start_frame=start_frame, end_frame=end_frame))
+
+
+@app.function(**_options("generate_caption_ocr_batch"))
+def generate_caption_ocr_batch(chunks_prefix: str, ranges: list, known: list | None = None) -> dict:
+    return _run("generate_caption_ocr_batch", dict(chunks_prefix=chunks_prefix, ranges=ranges, known=known))
