@@ -61,6 +61,8 @@ def test_layout_frames_are_detected_at_the_frame_side(ocr_engine):
     (boxes,) = ocr_engine.recognize_frames([frame])
     assert join_lines(boxes)[0] == "Layout pass"
     assert ocr_engine._frame_engine is not None  # its own detector, loaded on first use
+    # ... and the recogniser the other scales use, not a copy of it
+    assert ocr_engine._frame_engine.text_rec is ocr_engine._engine.text_rec is not None
     assert all(b.x + b.width <= 1280 and b.y + b.height <= 720 for b in boxes)
     assert all(580 <= b.y <= 620 for b in boxes)
 

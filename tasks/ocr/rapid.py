@@ -51,14 +51,19 @@ class RapidOcrEngine(OcrEngine):
         #: Bands read again alone because their montage tile came back empty (running count).
         self.reread = 0
 
-    @staticmethod
-    def _load(side: int):
+    def _load(self, side: int):
         from rapidocr import RapidOCR  # lazy: loads ONNX models
 
         # Without a max-side limit RapidOCR upscales thin caption strips and runs ~10x slower;
         # burned-in captions are upright, so the text-direction classifier is wasted work.
-        return RapidOCR(params={"Det.limit_type": "max", "Det.limit_side_len": side,
-                                "Global.log_level": "error", "Global.use_cls": False})
+        engine = RapidOCR(params={"Det.limit_type": "max", "Det.limit_side_len": side,
+                                  "Global.log_level": "error", "Global.use_cls": False})
+        first = getattr(self, "_engine", None)
+        if first is not None:
+            # One recogniser for every detector scale (frames, bands, montages): each RapidOCR
+            # would otherwise load its own copy of the same model (~70 MB resident each).
+            engine.text_rec = first._load_rec_model()
+        return engine
 
     def recognize_batch(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
         """Caption bands are stacked into montages no taller than they are wide and detected at
