@@ -7,8 +7,9 @@
 Everything is real and local: redis-server, two ``captionacc worker`` processes (prefork,
 concurrency 1, CPU), a LocalStorage bucket they share, the real jobs. Per video the chain is the
 production one: ``extract_frames_and_ocr`` (T4 queue) → ``crop_and_infer_caption_frame_extents``
-(A10G queue) → ``generate_caption_ocr`` for each caption the extents decoder finds (T4 queue),
-each job sent through ``Dispatcher.dispatch`` from its own thread, all N chains at once.
+(A10G queue) → ``generate_caption_ocr_batch`` over the captions the extents decoder finds, in
+the flows' batches (T4 queue; ``--caption-jobs one``: ``generate_caption_ocr`` per caption, the
+seed's way), each job sent through ``Dispatcher.dispatch`` from its own thread, all N chains at once.
 
 Reports throughput, queue depth over time, p50/p95 latency per job and per video, and checks
 that every job ran exactly once (one ``succeeded`` line per task id in the worker logs, one
@@ -119,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gpus", default="t4,a10g", help="one worker per entry (queue class)")
     ap.add_argument("--json", help="write the full report here")
     ap.add_argument("--keep", action="store_true", help="keep the bucket and worker logs")
+    ap.add_argument("--caption-jobs", choices=("batch", "one"), default="batch",
+                    help="caption OCR as the flows send it (batch, the default) or one job per caption (the seed's)")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -180,9 +183,19 @@ def main(argv: list[str] | None = None) -> int:
 
                 with open_db(storage, ci["caption_frame_extents_db_key"]) as conn:
                     intervals = decode_intervals(load_predictions(conn)[0])
-                texts = [dispatch("generate_caption_ocr", dict(chunks_prefix=ci["cropped_frames_prefix"],
-                                                               start_frame=iv.start, end_frame=iv.end))["ocr_text"]
-                         for iv in intervals]
+                prefix = ci["cropped_frames_prefix"]
+                if args.caption_jobs == "one":
+                    texts = [dispatch("generate_caption_ocr", dict(chunks_prefix=prefix, start_frame=iv.start,
+                                                                   end_frame=iv.end))["ocr_text"]
+                             for iv in intervals]
+                else:  # as the flows send them
+                    from workers.flows import _near, caption_batches
+
+                    spans = [(iv.start, iv.end) for iv in intervals]
+                    texts = [c["ocr_text"] for a, b in caption_batches(len(spans))
+                             for c in dispatch("generate_caption_ocr_batch", dict(
+                                 chunks_prefix=prefix, ranges=[list(r) for r in spans[a:b]],
+                                 known=[list(r) for r in _near(spans, a, b)]))["captions"]]
                 per_video[vid] = dict(extract=ex, crop=ci, texts=texts, seconds=time.monotonic() - t)
             except Exception as e:  # noqa: BLE001 - counted and reported
                 with lock:
