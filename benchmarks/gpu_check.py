@@ -134,10 +134,10 @@ class _null:
         return False
 
 
-def vp9_fps(video: str) -> dict:
+def vp9_fps(video: str, frames: int) -> dict:
     from pipeline_bench import vp9_speed
 
-    return {"fps": vp9_speed(video)}
+    return {"fps": vp9_speed(video, frames), "frames": frames}
 
 
 def pipeline(video: str, truth: str, device: str, work: str) -> dict:
@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the generated 720p bench clip")
     ap.add_argument("--batches", default="256,1024", help="model batch sizes (frames)")
     ap.add_argument("--reps", type=int, default=4)
+    ap.add_argument("--vp9-frames", type=int, default=600, help="bands encoded for the VP9 figure")
     ap.add_argument("--cpu-srt", help="a CPU run's captions.srt of the same clip, to compare with")
     ap.add_argument("--with-cpu", action="store_true", help="make that CPU run here (adds minutes)")
     ap.add_argument("--out", help="record path (default benchmarks/results/gpu_check_<time>.json)")
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         step(record, "device", lambda: device_info(a.device))
         step(record, "decode", lambda: decode_fps(video, a.device))
         step(record, "model", lambda: model_speed(a.device, [int(b) for b in a.batches.split(",")], a.reps))
-        step(record, "vp9", lambda: vp9_fps(video))
+        step(record, "vp9", lambda: vp9_fps(video, a.vp9_frames))
         step(record, "pipeline", lambda: pipeline(video, truth, a.device, os.path.join(work, "gpu")))
         reference = a.cpu_srt
         if a.with_cpu and not reference and "error" not in record["pipeline"]:
