@@ -86,6 +86,12 @@ def test_function_bodies_run_locally_like_the_jobs(modal_app, bucket, reference_
     assert id(worker_context()) == ctx_id
     assert got == reference_run["results"]  # the same as the jobs run in-process
     assert sorted(storage.list(TENANT)) == reference_run["keys"]
+    # The batch function reads both captions as the one-caption calls read them.
+    batch = modal_app.generate_caption_ocr_batch.local(prefix, [[10, 30], [40, 65]])
+    assert [c["ocr_text"] for c in batch["captions"]] == \
+        [got[("generate_caption_ocr", s)]["ocr_text"] for s in (10, 40)]
+    out = modal_app.generate_caption_ocr_batch.local(prefix, [])
+    assert set(out) == {modal_app.ERROR_KEY}  # bad input comes back, not retried
 
 
 def test_bad_input_comes_back_as_the_same_exception_not_a_retry(modal_app, bucket):
