@@ -237,7 +237,11 @@ def scan_times(path: str | os.PathLike, limits: Limits
     peak = int((np.searchsorted(secs, secs + (1.0 - 1e-6), side="left") - np.arange(len(secs))).max())
     k = int(gaps.argmax()) if len(gaps) else 0
     gap = float(gaps[k]) if len(gaps) else 0.0
-    keyframes = tuple(float(x) for x in np.unique((np.asarray(keys, dtype=np.int64) - times[0]) * tb))
+    # The first keyframe of each 0.1 s is all a seek decision needs: an all-intra 4-h file keeps
+    # at most 144,000 times, not one per frame.
+    ksecs = np.unique((np.asarray(keys, dtype=np.int64) - times[0]) * tb)
+    _, first = np.unique(np.floor(ksecs * 10), return_index=True)
+    keyframes = tuple(float(x) for x in ksecs[first])
     return float(end), float(peak), gap, float(secs[k]), keyframes
 
 

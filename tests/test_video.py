@@ -75,6 +75,16 @@ def test_probe_lists_keyframes_and_sampling_seeks_past_them(index_clip):
     assert fast.decoded < plain.decoded and fast.decoded <= 8
 
 
+def test_keyframes_are_kept_one_per_tenth_of_a_second(tmp_path):
+    """An all-intra file (every frame a keyframe) keeps the first keyframe of each 0.1 s: what
+    a seek decision needs, bounded by the duration rather than the frame count."""
+    from .fixtures_media import encode
+
+    path = encode(str(tmp_path / "intra.mp4"), n=180, fps=60, options={"g": "1"})
+    keys = probe(path).keyframes
+    assert len(keys) == 30 and keys[:3] == pytest.approx((0.0, 0.1, 0.2))
+
+
 def test_crop_box_is_even_and_validated():
     assert region_to_box(0.1, 0.8, 0.9, 0.95, 1920, 1080) == (192, 864, 1728, 1026)
     for bad in [(-0.1, 0, 1, 1), (0, 0, 1.2, 1), (0.5, 0.1, 0.4, 0.2), (0.2, 0.5, 0.8, 0.5),
