@@ -62,9 +62,9 @@ def generate_caption_ocr(
     return next(ocr_captions(chunks_prefix, [(start_frame, end_frame)], ctx=ctx))
 
 
-# Captions per batch job: a batch spans ~3 min of a typical video (~20 captions a minute), so
-# an hour is ~20 jobs instead of ~1,200, each reading its chunks once; the bound keeps one job
-# within its time limit on a CPU worker (~0.15 s a caption) and a bad batch cheap to retry.
+# At most this many captions in one batch job (the flows send 64: workers.flows
+# CAPTIONS_PER_BATCH): ~60 s on a CPU worker at ~0.15 s a caption, well within the job's time
+# limit, and a failed batch stays cheap to retry.
 MAX_BATCH = 400
 
 

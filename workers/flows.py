@@ -202,7 +202,7 @@ def caption_batches(n: int, size: int | None = None) -> list[tuple[int, int]]:
 
 def _near(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
     """The captions outside batch [a, b) within NEAR_FRAMES of it."""
-    lo, hi = spans[a][0] - NEAR_FRAMES, max(e for _, e in spans[a:b]) + NEAR_FRAMES
+    lo, hi = min(s for s, _ in spans[a:b]) - NEAR_FRAMES, max(e for _, e in spans[a:b]) + NEAR_FRAMES
     return [r for k, r in enumerate(spans) if not a <= k < b and r[1] > lo and r[0] < hi]
 
 
