@@ -65,8 +65,8 @@ def job(stage: str, video: str, workdir: str, model: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def score(truth: str, srt: str) -> dict:
-    shared = os.path.join(os.path.dirname(REPO), "shared", "score.py")
+def score(truth: str, srt: str, scorer: str | None = None) -> dict:
+    shared = scorer or os.path.join(os.path.dirname(REPO), "shared", "score.py")
     if not os.path.exists(shared):
         return {}
     out = subprocess.run([sys.executable, shared, truth, srt], capture_output=True, text=True)

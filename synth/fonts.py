@@ -35,7 +35,8 @@ def _first(globs: list[str]) -> str | None:
 
 @functools.lru_cache(maxsize=None)
 def cjk_font() -> str:
-    path = _first(_CJK_GLOBS)
+    # A font file given by path: machines with no font packages (the GPU check's, carried there).
+    path = os.environ.get("CAPTIONACC_CJK_FONT") or _first(_CJK_GLOBS)
     if path is None:
         try:
             out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10).stdout

@@ -8,7 +8,8 @@ The same inputs always give the same decision, so the policy is tested on its ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,35 @@ def choose(queue: str, depth: int, workers: int, estimates: dict, modal_spent_us
     detail += "; " + ", ".join(f"{e.backend}: finish ~{e.finish_s:.0f}s, ~${e.cost_usd:.4f}"
                                for e in estimates.values()) + f"; {nums}"
     return Choice(best.backend, reason, detail)
+
+
+# Prices live here, beside the pure choice, so a tool on a machine without Celery or Redis
+# (benchmarks/gpu_check.py on a lent GPU) prices its figures as the dispatcher does.
+def _env_float(name: str, default: float) -> float:
+    v = os.environ.get(name)
+    return float(v) if v not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Prices:
+    modal_usd_per_hour: dict = field(default_factory=lambda: {"t4": 0.59, "a10g": 1.10})
+    self_hosted_usd_per_hour: dict = field(default_factory=lambda: {"t4": 0.10, "a10g": 0.20})
+    modal_cold_start_s: float = 20.0
+    modal_daily_budget_usd: float = 20.0
+
+    @classmethod
+    def from_env(cls) -> "Prices":
+        return cls(
+            modal_usd_per_hour={g: _env_float(f"CAPTIONACC_MODAL_USD_PER_HOUR_{g.upper()}", d)
+                                for g, d in (("t4", 0.59), ("a10g", 1.10))},
+            self_hosted_usd_per_hour={g: _env_float(f"CAPTIONACC_SELF_HOSTED_USD_PER_HOUR_{g.upper()}", d)
+                                      for g, d in (("t4", 0.10), ("a10g", 0.20))},
+            modal_cold_start_s=_env_float("CAPTIONACC_MODAL_COLD_START_S", 20.0),
+            modal_daily_budget_usd=_env_float("CAPTIONACC_MODAL_DAILY_BUDGET_USD", 20.0),
+        )
+
+    def modal_per_s(self, gpu: str) -> float:
+        return self.modal_usd_per_hour[gpu] / 3600.0
+
+    def self_hosted_per_s(self, gpu: str) -> float:
+        return self.self_hosted_usd_per_hour[gpu] / 3600.0

@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from .celery_app import JOBS, JobSpec, broker_url, configured_broker_url, env_setting, send_job
-from .dispatch_policy import choose
+from .dispatch_policy import Prices, choose
 from .dispatch_stats import KEY, record_duration, today
 
 log = logging.getLogger(__name__)
@@ -63,36 +63,6 @@ class BackendUnavailable(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # Prices, state, estimates, decisions
-
-
-def _env_float(name: str, default: float) -> float:
-    v = os.environ.get(name)
-    return float(v) if v not in (None, "") else default
-
-
-@dataclass(frozen=True)
-class Prices:
-    modal_usd_per_hour: dict = field(default_factory=lambda: {"t4": 0.59, "a10g": 1.10})
-    self_hosted_usd_per_hour: dict = field(default_factory=lambda: {"t4": 0.10, "a10g": 0.20})
-    modal_cold_start_s: float = 20.0
-    modal_daily_budget_usd: float = 20.0
-
-    @classmethod
-    def from_env(cls) -> "Prices":
-        return cls(
-            modal_usd_per_hour={g: _env_float(f"CAPTIONACC_MODAL_USD_PER_HOUR_{g.upper()}", d)
-                                for g, d in (("t4", 0.59), ("a10g", 1.10))},
-            self_hosted_usd_per_hour={g: _env_float(f"CAPTIONACC_SELF_HOSTED_USD_PER_HOUR_{g.upper()}", d)
-                                      for g, d in (("t4", 0.10), ("a10g", 0.20))},
-            modal_cold_start_s=_env_float("CAPTIONACC_MODAL_COLD_START_S", 20.0),
-            modal_daily_budget_usd=_env_float("CAPTIONACC_MODAL_DAILY_BUDGET_USD", 20.0),
-        )
-
-    def modal_per_s(self, gpu: str) -> float:
-        return self.modal_usd_per_hour[gpu] / 3600.0
-
-    def self_hosted_per_s(self, gpu: str) -> float:
-        return self.self_hosted_usd_per_hour[gpu] / 3600.0
 
 
 @dataclass
