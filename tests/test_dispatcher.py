@@ -344,9 +344,18 @@ def test_dispatcher_status_and_explain_commands(rdb, celery_app, redis_server, t
 
     exe = os.path.join(os.path.dirname(sys.executable), "captionacc")
     env = dict(os.environ, CAPTIONACC_REDIS_URL=redis_server.url(DB), CAPTIONACC_MODAL_ENABLED="0")
-    status = subprocess.run([exe, "dispatcher", "status"], env=env, capture_output=True, text=True, timeout=120)
-    assert status.returncode == 0, status.stderr
-    assert f"gpu-t4: 0 waiting, 0 reserved, 0 running; {t4_worker.name}" in status.stdout
+    # An earlier test's long job, killed on its way out, is redelivered (acks late): wait for the
+    # node to be idle again rather than read its leftovers as this test's state.
+    idle = f"gpu-t4: 0 waiting, 0 reserved, 0 running; {t4_worker.name}"
+    deadline = time.monotonic() + 120
+    while True:
+        rdb.delete("gpu-t4")
+        status = subprocess.run([exe, "dispatcher", "status"], env=env, capture_output=True, text=True, timeout=120)
+        assert status.returncode == 0, status.stderr
+        if idle in status.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    assert idle in status.stdout, status.stdout
     assert "gpu-a10g: 0 waiting, 0 reserved, 0 running; no worker online" in status.stdout
     assert "modal: not configured" in status.stdout
     explain = subprocess.run([exe, "dispatcher", "explain", "caption-ocr"], env=env, capture_output=True,
