@@ -265,5 +265,10 @@ def test_caption_ocr_is_batched_and_the_fan_out_bounded(prefect_server, env, tmp
     assert {job for job, _ in calls} == {"generate_caption_ocr_batch"} and len(calls) == 30
     first = next(kw for _, kw in calls if kw["ranges"][0] == [0, 15])
     assert first["ranges"] == [[0, 15], [20, 35]]
-    # Captions within 200 frames after the batch's end (35): those starting before 235.
-    assert first["known"] == [[k * 20, k * 20 + 15] for k in range(2, 12)]
+    # Captions within NEAR_FRAMES after the batch's end (35).
+    assert first["known"] == [[k * 20, k * 20 + 15] for k in range(2, 60) if k * 20 < 35 + flows.NEAR_FRAMES]
+    # ... which covers every frame a caption-free reference (near, then far) can be taken from.
+    from tasks import caption_ocr as co
+
+    reach = 2 * co.REFERENCE_REACH + co.FAR_OFFSET + co.REFERENCE_FRAMES + 2 * co.BOUNDARY_SLACK
+    assert flows.NEAR_FRAMES >= reach

@@ -186,11 +186,15 @@ def _publish(video_id, tenant_id, merged, model_version, database_url, n_interva
 # Captions per caption-OCR job of a flow: one job per caption (the seed's) cost a Celery task, a
 # Prefect task thread and a fresh read of the caption's chunks each (~1,200 per video hour); a
 # batch reads its chunks once. Big enough to amortise that, small enough that a video's batches
-# spread over several workers (a 10-min video: 5 jobs).
-CAPTIONS_PER_BATCH = 64
+# spread over several workers (a 10-min video: ~4 jobs). A multiple of the OCR engines' batch
+# (RapidOCR and Tesseract: 12 medians a call): the medians share montages exactly as in
+# `captionacc run`, whose readings a batch then repeats (64 changed 1 of 231 captions). Google
+# Vision montages 64 a call: its montages differ at a batch's edges.
+CAPTIONS_PER_BATCH = 60
 # Frames beside a batch in which other captions matter to it: how far a caption-free reference
-# is looked for (tasks.caption_ocr REFERENCE_REACH and FAR_OFFSET, with room to spare).
-NEAR_FRAMES = 200
+# can lie (tasks.caption_ocr: a near stretch up to REFERENCE_REACH away, a far one FAR_OFFSET and
+# another REFERENCE_REACH beyond it; a test keeps this in step). 200 missed one caption of 231.
+NEAR_FRAMES = 330
 
 
 def caption_batches(n: int, size: int | None = None) -> list[tuple[int, int]]:
