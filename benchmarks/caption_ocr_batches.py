@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import shutil
 import sys
@@ -102,11 +101,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("videos", nargs="*")
     a = ap.parse_args()
-    videos = a.videos
-    if not videos:
-        from pipeline_bench import make
+    from pipeline_bench import make, save_record
 
-        videos = [make("720p", 1)[0]]
+    videos = a.videos or [make("720p", 1)[0]]
     rows = []
     print(f"{'video':<28}{'captions':>9}  {'jobs':>11}  {'chunk GETs':>13}  {'wall s':>13}  {'texts as run':>14}")
     for v in videos:
@@ -118,11 +115,7 @@ def main() -> None:
               f"{b['texts_as_run']:<4}", flush=True)
     record = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(), "cpus": os.cpu_count(),
               "videos": rows}
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    out = os.path.join(HERE, "results", f"caption_batches_{datetime.datetime.now():%Y%m%dT%H%M%S}.json")
-    with open(out, "w") as f:
-        json.dump(record, f, indent=1)
-    print(f"record: {os.path.relpath(out, REPO)}")
+    print(f"record: {os.path.relpath(save_record('caption_batches', record), REPO)}")
 
 
 if __name__ == "__main__":

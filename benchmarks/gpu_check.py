@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+from contextlib import nullcontext
 import json
 import os
 import platform
@@ -115,7 +116,7 @@ def model_speed(device: str, batches: list[int], reps: int) -> dict:
             if precision == "fp16" and dev.type != "cuda":
                 out[f"{precision}_b{batch}"] = "n/a on cpu"
                 continue
-            ctx = torch.autocast("cuda", dtype=torch.float16) if precision == "fp16" else _null()
+            ctx = torch.autocast("cuda", dtype=torch.float16) if precision == "fp16" else nullcontext()
             with ctx:
                 p.predict(frames[:33])  # warm-up: kernels chosen, memory allocated
                 if dev.type == "cuda":
@@ -129,14 +130,6 @@ def model_speed(device: str, batches: list[int], reps: int) -> dict:
     if dev.type == "cuda":
         out["peak_gpu_mem_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return out
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def vp9_fps(video: str, frames: int) -> dict:
@@ -217,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scorer", help="score.py to use (default ../shared/score.py, which a GPU machine lacks)")
     a = ap.parse_args(argv)
 
-    from pipeline_bench import make
+    from pipeline_bench import make, save_record
 
     t0 = time.perf_counter()
     record: dict = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(),
@@ -255,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     record["total_s"] = round(time.perf_counter() - t0, 1)
-    out = a.out or os.path.join(HERE, "results", f"gpu_check_{datetime.datetime.now():%Y%m%dT%H%M%S}.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump(record, f, indent=1, ensure_ascii=False)
+    out = save_record("gpu_check", record, a.out)
     failed = [k for k, v in record.items() if isinstance(v, dict) and "error" in v]
     print(f"total {record['total_s']} s; failed steps: {failed or 'none'}; record: {out}")
     return 1 if failed else 0

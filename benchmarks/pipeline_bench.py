@@ -110,6 +110,16 @@ def vp9_speed(video: str | None = None, frames: int = 600) -> float:
     return round(frames / (time.perf_counter() - t), 1)
 
 
+def save_record(name: str, record: dict, path: str | None = None) -> str:
+    """Write a benchmark's JSON record to ``path``, by default benchmarks/results/
+    ``<name>_<local time>.json``; returns the path."""
+    path = path or os.path.join(HERE, "results", f"{name}_{time.strftime('%Y%m%dT%H%M%S')}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(record, f, indent=1, ensure_ascii=False)
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="720p x 1 min only")
@@ -162,11 +172,7 @@ def main() -> None:
     record["vp9_encode_fps"] = vp9_speed()
     print(f"model pairs/s (forward+backward, batch 256, 1280x140 crops): {record['model_pairs_per_s']}")
     print(f"VP9 encode fps (1280x188 crops, chunked): {record['vp9_encode_fps']}")
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", f"pipeline_{time.strftime('%Y%m%dT%H%M%S')}.json")
-    with open(path, "w") as f:
-        json.dump(record, f, indent=2)
-    print(f"record: {os.path.relpath(path, REPO)}")
+    print(f"record: {os.path.relpath(save_record('pipeline', record), REPO)}")
 
 
 if __name__ == "__main__":

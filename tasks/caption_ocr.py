@@ -21,7 +21,7 @@ from gpu_kernels.stream import threaded
 from gpu_kernels.textmask import suppress_scene_text
 
 from .caption_language import settle_language
-from .chunks import ChunkReader
+from .chunks import ChunkReader, check_range
 from .context import JobContext
 from .errors import CorruptData, Fatal, InvalidFrameRange, MissingObject
 from .keys import parse_chunks_prefix
@@ -94,15 +94,11 @@ def generate_caption_ocr_batch(
 def _ranges(value, what: str) -> list[tuple[int, int]]:
     if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
         raise InvalidFrameRange(f"{what} must be a list of [start_frame, end_frame] pairs, got {type(value).__name__}")
-    out = []
     for r in value:
-        if (not isinstance(r, (list, tuple)) or len(r) != 2
-                or any(isinstance(v, bool) or not isinstance(v, int) for v in r)):
-            raise InvalidFrameRange(f"{what}: each range must be [start_frame, end_frame] integers, got {r!r}")
-        if not 0 <= r[0] < r[1]:
-            raise InvalidFrameRange(f"{what}: range {list(r)} is empty or negative")
-        out.append((int(r[0]), int(r[1])))
-    return out
+        if not isinstance(r, (list, tuple)) or len(r) != 2:
+            raise InvalidFrameRange(f"{what}: each range must be [start_frame, end_frame], got {r!r}")
+        check_range(r[0], r[1], 1 << 62)  # integers, start < end; the video's length: when read
+    return [(r[0], r[1]) for r in value]
 
 
 class _Captions:
