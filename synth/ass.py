@@ -171,6 +171,8 @@ class Style:
     margin_r: int = 20
     margin_v: int = 20
     spacing: float = 0.0
+    italic: bool = False
+    border_style: int = 1  # 1 outline and shadow; 3 an opaque box in the outline colour
 
     @property
     def caption(self) -> bool:
@@ -189,7 +191,8 @@ def _num(x: float) -> str:
 
 def _style_line(s: Style) -> str:
     values = [s.name, s.font, str(s.size), s.primary, s.primary, s.outline_colour, s.back_colour,
-              "-1" if s.bold else "0", "0", "0", "0", "100", "100", _num(s.spacing), "0", "1",
+              "-1" if s.bold else "0", "-1" if s.italic else "0", "0", "0", "100", "100", _num(s.spacing),
+              "0", str(s.border_style),
               _num(s.outline), _num(s.shadow), str(s.alignment), str(s.margin_l), str(s.margin_r),
               str(s.margin_v), "1"]
     return "Style: " + ",".join(values)
@@ -297,7 +300,8 @@ def parse_script(text: str) -> Script:
             s = Style(v["Name"], v["Fontname"], int(float(v["Fontsize"])), v["PrimaryColour"],
                       v["OutlineColour"], v["BackColour"], v["Bold"] not in ("0", ""),
                       float(v["Outline"]), float(v["Shadow"]), int(v["Alignment"]), int(v["MarginL"]),
-                      int(v["MarginR"]), int(v["MarginV"]), float(v["Spacing"]))
+                      int(v["MarginR"]), int(v["MarginV"]), float(v["Spacing"]),
+                      v["Italic"] not in ("0", ""), int(v["BorderStyle"]))
             script.styles[s.name] = s
         elif section == "[events]" and key == "Dialogue":
             v = dict(zip(fmt[section], value.split(",", len(fmt[section]) - 1)))
@@ -405,16 +409,21 @@ def _run(cmd: list[str], cwd: str | None = None) -> None:
 
 
 def background(segment: Segment, out_path: str | os.PathLike, size: tuple[int, int] | None = None,
-               ffmpeg: str | None = None) -> Path:
+               ffmpeg: str | None = None, content: tuple[int, int] | None = None) -> Path:
     """Ping-pong loop unit of a footage segment (forward then reversed) at the footage's frame
     rate, scaled to ``size`` (width, height) if given, encoded near-losslessly; cached: kept when
-    newer than the footage."""
+    newer than the footage. ``content`` (width, height) letterboxes: the footage is scaled to it
+    and centred on black bars filling ``size``."""
     out = Path(out_path)
     if out.exists() and out.stat().st_mtime >= segment.footage.path.stat().st_mtime:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     fps = segment.footage.fps
     scale = f"scale={size[0]}:{size[1]}," if size else ""
+    if content:
+        if not size:
+            raise ValueError("a letterbox (content) needs the frame size")
+        scale = f"scale={content[0]}:{content[1]},pad={size[0]}:{size[1]}:(ow-iw)/2:(oh-ih)/2:black,"
     graph = (f"[0:v]trim=start={segment.start:.6f}:end={segment.end:.6f},setpts=PTS-STARTPTS,{scale}"
              f"fps={fps},setpts=N/(FRAME_RATE*TB),split[a][b];[b]reverse[r];"
              f"[a][r]concat=n=2:v=1:a=0[v]")
@@ -447,13 +456,29 @@ def burn(script_path: str | os.PathLike, background_path: str | os.PathLike, out
     return out
 
 
+def reencode(src: str | os.PathLike, out_path: str | os.PathLike, size: tuple[int, int], crf: int,
+             ffmpeg: str | None = None) -> Path:
+    """A platform's re-upload: scaled to ``size`` and encoded again at a low quality (``crf``),
+    so captions carry blocking and ringing. Frame times are kept (the truth does not move)."""
+    out = Path(out_path).resolve()
+    tmp = out.with_suffix(".tmp.mp4")
+    _run([ffmpeg or ffmpeg_binary(), "-y", "-v", "error", "-i", str(Path(src).resolve()),
+          "-vf", f"scale={size[0]}:{size[1]}:flags=bilinear", "-fps_mode", "passthrough",
+          "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", "-an", str(tmp)])
+    tmp.replace(out)
+    return out
+
+
 def render(script_path: str | os.PathLike, footage: str, duration: float, out_path: str | os.PathLike,
            part: str = "eval", cache_dir: str | os.PathLike | None = None,
-           size: tuple[int, int] | None = None) -> dict:
+           size: tuple[int, int] | None = None, content: tuple[int, int] | None = None,
+           reupload: dict | None = None) -> dict:
     """Burn a script over ``part`` of footage ``footage`` (a file name in ``footage_dir()``) for
     ``duration`` seconds, at the footage's size or ``size`` (the script's PlayRes should match);
     returns the truth dict (also what to write as JSON next to the clip). The looped background
-    is cached in ``cache_dir`` (default: ``_footage`` next to the clip)."""
+    is cached in ``cache_dir`` (default: ``_footage`` next to the clip). ``content`` letterboxes
+    the footage inside ``size`` (:func:`background`); ``reupload`` ({"size": [w, h], "crf": n})
+    re-encodes the burned clip as a platform would (:func:`reencode`)."""
     segment = footage_segment(footage, part)
     fps = segment.footage.fps
     n_frames = frame_count(duration, fps)
@@ -465,8 +490,14 @@ def render(script_path: str | os.PathLike, footage: str, duration: float, out_pa
         raise ValueError(f"{script_path}: PlayRes {script.width}x{script.height} differs from the video's "
                          f"{frame[0]}x{frame[1]} (sizes and positions would be scaled)")
     tag = f"_{size[0]}x{size[1]}" if size else ""
-    bg = background(segment, cache / f"{Path(footage).stem}_{part}{tag}_pingpong.mp4", size)
-    burn(script_path, bg, out, fps, n_frames)
+    tag += f"_in{content[0]}x{content[1]}" if content else ""
+    bg = background(segment, cache / f"{Path(footage).stem}_{part}{tag}_pingpong.mp4", size, content=content)
+    if reupload:
+        burned = burn(script_path, bg, out.with_suffix(".burned.mp4"), fps, n_frames)
+        reencode(burned, out, tuple(reupload["size"]), int(reupload["crf"]))
+        burned.unlink()
+    else:
+        burn(script_path, bg, out, fps, n_frames)
     return {"video": out.name, "fps": float(fps), "frames": n_frames,
             "captions": truth(script.events, fps, n_frames)}
 

@@ -340,6 +340,26 @@ def test_small_latin_caption_is_not_taken_for_another_script(tmp_path):
     assert detect_language(frames) == ""
 
 
+@needs_models
+def test_hollow_reading_of_dark_text_keeps_the_default_recogniser(tmp_path):
+    """The hard benchmark's dark_text_blocks: dark text in a white outline over a black cutting
+    mat. Its line images come out as hollow letters crossed by the mat's grid, OSD names them
+    Cyrillic and the Cyrillic model reads garbage at 0.2-0.4 (the whole video was read as
+    Bulgarian). Too few letters read with confidence: the default recogniser stays."""
+    import av
+
+    from synth.ass import footage_dir, has_subtitles_filter, render
+    from tasks.ocr.detect import detect_language
+
+    if not has_subtitles_filter() or not (footage_dir() / "blocks_letters_720p.mp4").exists():
+        pytest.skip("needs libass and the shared footage")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "hard" / "scripts" / "dark_text_blocks.ass"
+    render(script, "blocks_letters_720p.mp4", 7.0, tmp_path / "c.mp4", cache_dir=tmp_path)
+    with av.open(str(tmp_path / "c.mp4")) as c:
+        frames = [f.to_ndarray(format="rgb24") for k, f in enumerate(c.decode(video=0)) if k % 18 == 17]
+    assert detect_language(frames) == ""
+
+
 def test_a_failing_detection_falls_back_to_the_default_recogniser(tmp_path, monkeypatch, caplog):
     """The detection is a heuristic before the real work: its crash must not fail the video."""
     import tests.fixtures_media as fm

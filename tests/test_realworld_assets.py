@@ -1,4 +1,4 @@
-"""The realworld benchmark's committed scripts, and the libass renderer that burns them
+"""The realworld and hard benchmarks' committed scripts, and the libass renderer that burns them
 (``synth/ass.py``): scripts parse, truth leaves scene text out and sits on the frame grid, and a
 short render shows the caption exactly on the frames the truth names."""
 
@@ -17,8 +17,17 @@ from synth.ass import (
     require_subtitles_filter, truth, write_script,
 )
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "realworld"
-MANIFEST = json.loads((BENCH / "clips.json").read_text(encoding="utf-8"))["clips"]
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH = BENCHMARKS / "realworld"
+
+
+def _manifest(suite: str) -> list[dict]:
+    clips = json.loads((BENCHMARKS / suite / "clips.json").read_text(encoding="utf-8"))["clips"]
+    return [{**c, "script": str(BENCHMARKS / suite / c["script"])} for c in clips]
+
+
+MANIFEST = _manifest("realworld")
+HARD = _manifest("hard")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:
@@ -26,9 +35,9 @@ def _on_grid(t: float, fps: Fraction) -> bool:
     return abs(t - float(k / fps)) < 1e-5
 
 
-@pytest.mark.parametrize("clip", MANIFEST, ids=[c["name"] for c in MANIFEST])
+@pytest.mark.parametrize("clip", MANIFEST + HARD, ids=[c["name"] for c in MANIFEST + HARD])
 def test_committed_script(clip):
-    script = read_script(BENCH / clip["script"])
+    script = read_script(clip["script"])
     fps = Fraction(clip["fps"])
     n = frame_count(clip["duration"], fps)
     assert (script.width, script.height) == (clip["width"], clip["height"])
@@ -53,7 +62,7 @@ def test_committed_script(clip):
 
 
 def test_scene_text_is_marked_and_excluded():
-    scene_events = [(c["name"], e) for c in MANIFEST for e in read_script(BENCH / c["script"]).events
+    scene_events = [(c["name"], e) for c in MANIFEST for e in read_script(c["script"]).events
                     if not is_caption(e)]
     assert scene_events, "the URL clip should carry a Scene event"
     assert all(e.style.startswith("Scene") for _, e in scene_events)
@@ -115,3 +124,39 @@ def test_render_burns_caption_on_the_truth_frames(tmp_path):
     assert changed(29, bottom) < 20 and changed(90, bottom) < 20  # frames just outside [start, end)
     assert changed(30, bottom) > 300 and changed(60, bottom) > 300 and changed(89, bottom) > 300
     assert changed(60, top) < 20
+
+
+def test_hard_suite_covers_its_styles():
+    """The hard suite's clips carry the styles its classes name (a regenerated script that lost
+    them would silently make the benchmark easy again)."""
+    by_class: dict[str, list] = {}
+    for c in HARD:
+        by_class.setdefault(c["class"], []).append(read_script(c["script"]))
+    styles = {k: [s for sc in v for s in sc.styles.values()] for k, v in by_class.items()}
+    assert all(s.border_style == 3 for k in ("boxed_dark", "boxed_light") for s in styles[k])
+    assert all(s.primary in ("&H00121212", "&H005A1E14") for s in styles["dark_text"] + styles["boxed_light"])
+    assert all(s.italic for s in styles["italic_colour"])
+    assert all(c["reupload"]["crf"] >= 30 for c in HARD if c["class"] == "reupload")
+    assert all(c["content"][1] < c["height"] for c in HARD if c["class"] == "letterbox")
+    assert all("\\N{\\fs" in e.text for sc in by_class["bilingual_sizes"] for e in sc.events)
+
+
+def test_render_letterbox_and_reupload(tmp_path):
+    av = pytest.importorskip("av")
+    if not has_subtitles_filter():
+        pytest.skip("ffmpeg has no libass 'subtitles' filter")
+    if not (footage_dir() / "station_signage.mp4").exists():
+        pytest.skip(f"no shared footage in {footage_dir()}")
+    fps = Fraction(30)  # the footage's
+    styles = [Style("Default", "DejaVu Sans", 20, margin_v=6, italic=True, border_style=3)]
+    events = [Event(ass_time_for_frame(12, fps), ass_time_for_frame(48, fps), "IN THE BAR")]
+    write_script(tmp_path / "t.ass", events, styles, 320, 180)
+    assert read_script(tmp_path / "t.ass").styles["Default"] == styles[0]
+    record = render(tmp_path / "t.ass", "station_signage.mp4", 2.0, tmp_path / "t.mp4", cache_dir=tmp_path,
+                    size=(320, 180), content=(320, 120), reupload={"size": [160, 90], "crf": 35})
+    assert record["captions"] == [{"start": 0.4, "end": 1.6, "text": "IN THE BAR"}]
+    with av.open(str(tmp_path / "t.mp4")) as c:
+        frames = [f.to_ndarray(format="gray").astype(int) for f in c.decode(video=0)]
+    assert len(frames) == 60 and frames[0].shape == (90, 160)  # re-encoded at the upload size
+    assert frames[0][:12].mean() < 25  # the top bar: 30 of 180 rows, 15 of 90 after scaling
+    assert frames[30][-14:].max() > 150 and frames[5][-14:].max() < 50  # the caption in the bottom bar

@@ -26,7 +26,7 @@ from synth.ass import footage_segment, frame_count  # noqa: E402
 DEFAULT_OUT = ROOT / "build" / "realworld"
 
 
-SUITES = {"realworld": HERE, "languages": HERE.parent / "languages"}
+SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
@@ -61,7 +61,10 @@ def build(clips: list[dict], out_dir: Path = DEFAULT_OUT, force: bool = False, l
             check_fonts(script.styles.values())
             t0 = time.perf_counter()
             record = render(script_path, clip["footage"], clip["duration"], mp4, part=clip["part"],
-                            cache_dir=out_dir / "_footage")
+                            cache_dir=out_dir / "_footage",
+                            size=tuple(clip["size"]) if clip.get("size") else None,
+                            content=tuple(clip["content"]) if clip.get("content") else None,
+                            reupload=clip.get("reupload"))
             log(f"rendered {mp4.name} in {time.perf_counter() - t0:.1f} s")
         else:
             fps = footage_segment(clip["footage"], clip["part"]).footage.fps

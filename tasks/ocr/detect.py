@@ -40,6 +40,13 @@ HANGUL_CONFIDENCE = 0.4
 # ... and most of the letters a script model reads must be that script's (the models read Latin
 # too: "HELLO 42" on a 160x90 frame was named Thai by OSD and read with confidence as Latin).
 SCRIPT_SHARE = 0.5
+# Only lines a script model reads with this confidence count as evidence, and a script other
+# than the default recogniser's needs this many letters of it. Caption lines in Cyrillic and
+# Vietnamese gave 92-240 such letters (languages benchmark); dark text in a white outline over a
+# black grid, read as hollow letters, gave 5 (hard benchmark, dark_text_blocks): OSD named it
+# Cyrillic and the Cyrillic model read garbage at 0.2-0.4, which made the whole video Bulgarian.
+READ_CONFIDENCE = 0.5
+MIN_LETTERS = 20
 
 
 def _montage(images: Sequence) -> "object":
@@ -99,7 +106,9 @@ def _read(lines: Sequence, model: str) -> list[tuple[str, float]]:
 
 
 def _letters(lines: Sequence, model: str) -> str:
-    return "".join(ch for text, _ in _read(lines, model) for ch in text.lower() if ch.isalpha())
+    """The letters of the lines ``model`` reads with confidence (``READ_CONFIDENCE``)."""
+    return "".join(ch for text, conf in _read(lines, model) if conf >= READ_CONFIDENCE
+                   for ch in text.lower() if ch.isalpha())
 
 
 def _is_cyrillic(ch: str) -> bool:
@@ -135,9 +144,11 @@ def detect_language(frames: Sequence[np.ndarray], detector: LineDetector | None 
     if family == "cyrillic":
         letters = _letters(lines, "Cyrillic")
         # The script models read Latin too: Cyrillic only if most letters read are Cyrillic.
-        lang = language_of_letters(family, letters) if _share(letters, _is_cyrillic) >= SCRIPT_SHARE else ""
+        cyrillic = len(letters) >= MIN_LETTERS and _share(letters, _is_cyrillic) >= SCRIPT_SHARE
+        lang = language_of_letters(family, letters) if cyrillic else ""
     elif family == "latin":
-        lang = language_of_letters(family, _letters(lines, "Vietnamese"))
+        letters = _letters(lines, "Vietnamese")
+        lang = language_of_letters(family, letters) if len(letters) >= MIN_LETTERS else ""
     else:
         reads = _read(lines[:CHECK_LINES], "Hangul") if lines else []
         letters = "".join(ch for text, _ in reads for ch in text if ch.isalpha())
