@@ -15,10 +15,16 @@ command -v fc-list >/dev/null || need+=(fontconfig)
 # Noto Sans/Serif: the languages benchmark draws Cyrillic, Vietnamese and Latin captions with them.
 [ -e /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || need+=(fonts-noto-core)
 # Tesseract models for the caption languages PP-OCR's shipped recogniser cannot read (the
-# recogniser itself is the tesserocr wheel): Cyrillic (ru uk bg), Korean, Vietnamese; OSD and
-# the script models serve --lang auto. Other languages: apt-get install tesseract-ocr-<model>.
-for pkg in osd eng rus ukr bul kor vie script-cyrl script-hang script-viet; do
-  f=${pkg#script-}; case $pkg in script-cyrl) f=Cyrillic;; script-hang) f=Hangul;; script-viet) f=Vietnamese;; esac
+# recogniser itself is the tesserocr wheel): Cyrillic (ru uk bg), Korean, Vietnamese, Arabic,
+# Hebrew, Hindi, Thai, Greek; OSD and the script models serve --lang auto. Other languages:
+# apt-get install tesseract-ocr-<model>.
+for pkg in osd eng rus ukr bul kor vie ara heb hin tha ell script-cyrl script-hang script-viet \
+           script-arab script-hebr script-deva script-thai script-grek; do
+  f=${pkg#script-}
+  case $pkg in
+    script-cyrl) f=Cyrillic;; script-hang) f=Hangul;; script-viet) f=Vietnamese;; script-arab) f=Arabic;;
+    script-hebr) f=Hebrew;; script-deva) f=Devanagari;; script-thai) f=Thai;; script-grek) f=Greek;;
+  esac
   [ -e /usr/share/tesseract-ocr/5/tessdata/$f.traineddata ] || need+=(tesseract-ocr-$pkg)
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FONTS = {
     "latin": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "ar": "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+    "he": "/usr/share/fonts/truetype/noto/NotoSansHebrew-Regular.ttf",
+    "hi": "/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf",
+    "th": "/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
 }
 LINES = {
     "ru": ["Никто не сказал мне, что магазин закрыт.", "Ночью эта улица выглядит иначе."],
@@ -34,7 +38,13 @@ LINES = {
     "ko": ["오래 기다려 주셔서 감사합니다.", "우리가 여기까지 올 줄은 몰랐어."],
     "vi": ["Cuộc đua sẽ bắt đầu sau năm phút nữa.", "Hãy chú ý nhìn đường."],
     "zh": ["我们先去车站买明天的票吧", "这家面馆开了快三十年了"],
+    "ar": ["لم يخبرني أحد أن المتجر مغلق.", "سيبدأ السباق بعد خمس دقائق."],
+    "he": ["אף אחד לא אמר לי שהחנות סגורה.", "המרוץ יתחיל בעוד חמש דקות."],
+    "hi": ["किसी ने मुझे नहीं बताया कि दुकान बंद है।", "दौड़ पाँच मिनट में शुरू होगी।"],
+    "th": ["ไม่มีใครบอกฉันว่าร้านปิดแล้ว", "การแข่งขันจะเริ่มในอีกห้านาที"],
+    "el": ["Κανείς δεν μου είπε ότι το μαγαζί είναι κλειστό.", "Ο αγώνας αρχίζει σε πέντε λεπτά."],
 }
+OTHER_SCRIPTS = ("ar", "he", "hi", "th", "el")
 
 
 def _tesseract_ready(*models: str) -> bool:
@@ -49,6 +59,10 @@ def _tesseract_ready(*models: str) -> bool:
 
 needs_models = pytest.mark.skipif(
     not _tesseract_ready("osd", "rus", "ukr", "bul", "kor", "vie", "Cyrillic", "Hangul", "Vietnamese"),
+    reason="Tesseract models missing: run .ci/system-deps.sh")
+needs_other_scripts = pytest.mark.skipif(
+    not _tesseract_ready("osd", "Hangul", "ara", "heb", "hin", "tha", "ell", "Arabic", "Hebrew", "Devanagari",
+                         "Thai", "Greek"),
     reason="Tesseract models missing: run .ci/system-deps.sh")
 
 
@@ -76,7 +90,7 @@ def background(width: int, height: int, seed: int = 0) -> np.ndarray:
 def caption_frame(lines: list[str], lang: str, width=1280, height=720, fill="white", outline="black",
                   stroke=3, ground: np.ndarray | None = None) -> np.ndarray:
     """Caption lines centred at the bottom, as a subtitle renderer draws them."""
-    font = ImageFont.truetype(FONTS["cjk" if lang in ("ko", "zh") else "latin"], 40)
+    font = ImageFont.truetype(FONTS["cjk" if lang in ("ko", "zh") else lang if lang in FONTS else "latin"], 40)
     im = Image.fromarray(background(width, height) if ground is None else ground)
     d = ImageDraw.Draw(im)
     y = height - 70 * len(lines) - 30
@@ -95,6 +109,7 @@ def test_languages_pick_their_recogniser():
     assert engine_for("fr") == "rapidocr" and engine_for("de,en") == "rapidocr"  # PP-OCR reads Latin
     assert engine_for("ru") == "tesseract" and engine_for("KO") == "tesseract" and engine_for("vi") == "tesseract"
     assert engine_for("auto") == "rapidocr"  # until the extract job decides
+    assert all(engine_for(c) == "tesseract" for c in OTHER_SCRIPTS)
     assert engine_for("ru-RU") == "tesseract" and engine_for("pt-BR") == "rapidocr" and engine_for("zh-TW") == "rapidocr"
 
 
@@ -182,6 +197,25 @@ def test_detect_language(lang, want):
 
     frames = [caption_frame([line], lang) for line in LINES[lang]] * 2
     assert detect_language(frames) == want
+
+
+@needs_other_scripts
+@pytest.mark.parametrize("lang", OTHER_SCRIPTS)
+def test_detect_and_read_other_scripts(lang):
+    """Arabic, Hebrew (right to left), Hindi, Thai and Greek: --lang auto names the language,
+    and its Tesseract model reads the caption."""
+    from tasks.ocr.detect import detect_language
+    from tasks.ocr.tesseract import TesseractEngine
+
+    frames = [caption_frame([line], lang) for line in LINES[lang]] * 2
+    assert detect_language(frames) == lang
+    eng = TesseractEngine(lang)
+    try:
+        for line, frame in zip(LINES[lang], frames):
+            text = " ".join(b.text for b in eng.recognize(frame[560:]))
+            assert cer(line, text) <= 0.15, (line, text)
+    finally:
+        eng.close()
 
 
 def _layout_db(storage, key: str, lang: str) -> None:

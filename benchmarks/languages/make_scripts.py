@@ -47,6 +47,11 @@ CLIPS = [
     ("pl_dog", "latin", "pl", "dog_brightfloor_720p.mp4", 16.0, "DejaVu Sans", "yellow"),
     ("tr_japan_vertical", "latin", "tr", "japan_night_signs_vertical.mp4", 16.0, "Noto Sans", "plain"),
     ("pt_blocks", "latin", "pt", "blocks_letters_720p.mp4", 16.0, "Noto Sans", "plain"),
+    ("ar_dog", "arabic", "ar", "dog_brightfloor_720p.mp4", 16.0, "Noto Sans Arabic", "plain"),
+    ("hi_snow", "devanagari", "hi", "snow_rally.mp4", 16.0, "Noto Sans Devanagari", "plain"),
+    ("th_station", "thai", "th", "station_signage.mp4", 16.0, "Noto Sans Thai", "plain"),
+    ("el_cups", "greek", "el", "cups_whitetable_720p.mp4", 16.0, "Noto Sans", "two_line"),
+    ("he_japan_vertical", "hebrew", "he", "japan_night_signs_vertical.mp4", 16.0, "Noto Sans Hebrew", "plain"),
 ]
 
 

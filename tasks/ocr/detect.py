@@ -2,8 +2,9 @@
 
 Text lines are found with PP-OCR's detector and prepared as for reading (:class:`LineImage`);
 Tesseract's script detector (OSD, ``osd.traineddata``) names the script of all of them stacked
-into one image. A script with one local recogniser decides the language; Cyrillic and Latin are
-read once with a script model and told apart by their letters. The result is one recogniser for
+into one image. A script with one local recogniser decides the language once its script model
+reads the lines in that script's letters (Hangul, Arabic, Hebrew, Devanagari, Thai, Greek);
+Cyrillic and Latin are read once with a script model and told apart by their letters. The result is one recogniser for
 the whole video: captions of one video share a language (a line of another, e.g. English under
 Chinese, is read by the default recogniser alike).
 """
@@ -48,6 +49,27 @@ SCRIPT_SHARE = 0.5
 READ_CONFIDENCE = 0.5
 MIN_LETTERS = 20
 
+# Greek letters whose capitals look Latin: the Greek model reads "HELLO" as "ΗΕΙΙΟ" at 0.84, so
+# only the others count as Greek. They were 28-45 % of the letters of each Greek caption line.
+GREEK_LOOKALIKES = set("αβεζηικμνορτυχ")
+GREEK_SHARE = 0.2
+
+
+def _is_greek(ch: str) -> bool:
+    return ("\u0370" <= ch <= "\u03ff" or "\u1f00" <= ch <= "\u1fff") and ch not in GREEK_LOOKALIKES
+
+
+# Scripts read as one language: OSD's name → (script model, language, the script's letters, the
+# share of the letters read that must be the script's).
+ONE_LANGUAGE = {
+    "Arabic": ("Arabic", "ar", lambda ch: "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f"
+               or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff", SCRIPT_SHARE),
+    "Hebrew": ("Hebrew", "he", lambda ch: "\u0590" <= ch <= "\u05ff" or "\ufb1d" <= ch <= "\ufb4f", SCRIPT_SHARE),
+    "Devanagari": ("Devanagari", "hi", lambda ch: "\u0900" <= ch <= "\u097f", SCRIPT_SHARE),
+    "Thai": ("Thai", "th", lambda ch: "\u0e00" <= ch <= "\u0e7f", SCRIPT_SHARE),
+    "Greek": ("Greek", "el", _is_greek, GREEK_SHARE),
+}
+
 
 def _montage(images: Sequence) -> "object":
     from PIL import Image
@@ -91,7 +113,9 @@ def script_of(lines: Sequence) -> str | None:
 
 
 PACKAGES = {"Cyrillic": "tesseract-ocr-script-cyrl", "Vietnamese": "tesseract-ocr-script-viet",
-            "Hangul": "tesseract-ocr-script-hang"}
+            "Hangul": "tesseract-ocr-script-hang", "Arabic": "tesseract-ocr-script-arab",
+            "Hebrew": "tesseract-ocr-script-hebr", "Devanagari": "tesseract-ocr-script-deva",
+            "Thai": "tesseract-ocr-script-thai", "Greek": "tesseract-ocr-script-grek"}
 
 
 def _read(lines: Sequence, model: str) -> list[tuple[str, float]]:
@@ -135,6 +159,33 @@ def language_of_letters(script: str, letters: str) -> str:
     return "vi" if letters and viet >= max(2, VIETNAMESE_SHARE * len(letters)) else ""
 
 
+def _other_script(lines: Sequence, script: str | None) -> str:
+    """OSD's verdict among :data:`ONE_LANGUAGE` confirmed by its script model; else (OSD said
+    nothing, or its model disagreed) the first other script whose model reads the widest lines
+    in its own letters. On two caption lines OSD named Hebrew "Thai" and Arabic nothing."""
+    if script in ONE_LANGUAGE and (lang := _one_language(lines, *ONE_LANGUAGE[script], warn=True)):
+        return lang
+    for other, spec in ONE_LANGUAGE.items():
+        if other != script and (lang := _one_language(lines[:CHECK_LINES], *spec)):
+            return lang
+    return ""
+
+
+def _one_language(lines: Sequence, model: str, lang: str, is_letter, share: float, warn: bool = False) -> str:
+    """``lang`` if ``model`` reads enough of the lines in its script's letters, else "". OSD
+    names scripts wrongly on a few lines ("HELLO 42" was Thai), so a missing script model only
+    skips the check (the verdict may be wrong: the video must not fail on it)."""
+    from .tesseract import tessdata_dir
+
+    if tessdata_dir([model]) is None:
+        if warn:
+            log.warning("OSD read the captions as %s script; install %s to check (and read) them", model,
+                        PACKAGES[model])
+        return ""
+    letters = _letters(lines, model)
+    return lang if len(letters) >= MIN_LETTERS and _share(letters, is_letter) >= share else ""
+
+
 def detect_language(frames: Sequence[np.ndarray], detector: LineDetector | None = None) -> str:
     """The caption language of ``frames`` as a ``--lang`` code, or "" for the default
     recogniser (Chinese, Japanese, English and other Latin, or no text found)."""
@@ -150,10 +201,12 @@ def detect_language(frames: Sequence[np.ndarray], detector: LineDetector | None 
         letters = _letters(lines, "Vietnamese")
         lang = language_of_letters(family, letters) if len(letters) >= MIN_LETTERS else ""
     else:
-        reads = _read(lines[:CHECK_LINES], "Hangul") if lines else []
-        letters = "".join(ch for text, _ in reads for ch in text if ch.isalpha())
-        korean = (reads and np.mean([c for _, c in reads]) >= HANGUL_CONFIDENCE
-                  and _share(letters, _is_hangul) >= SCRIPT_SHARE)
-        lang = "ko" if korean else ""
+        lang = _other_script(lines, script) if lines and (script in ONE_LANGUAGE or script is None) else ""
+        if not lang:  # Han, kana, Hangul, or a script verdict no model confirmed
+            reads = _read(lines[:CHECK_LINES], "Hangul") if lines else []
+            letters = "".join(ch for text, _ in reads for ch in text if ch.isalpha())
+            korean = (reads and np.mean([c for _, c in reads]) >= HANGUL_CONFIDENCE
+                      and _share(letters, _is_hangul) >= SCRIPT_SHARE)
+            lang = "ko" if korean else ""
     log.info("caption language: %s (script %s over %d lines)", lang or "default", script, len(lines))
     return lang

@@ -23,6 +23,8 @@ TESSERACT = {
     "ru": "rus", "uk": "ukr", "bg": "bul", "be": "bel", "sr": "srp", "mk": "mkd", "kk": "kaz",
     # Hangul, Vietnamese (PP-OCR's shipped recogniser drops its tone marks), Thai
     "ko": "kor", "vi": "vie", "th": "tha",
+    # Arabic and Hebrew (right to left: Tesseract returns them in reading order), Hindi, Greek
+    "ar": "ara", "he": "heb", "hi": "hin", "el": "ell",
 }
 
 
