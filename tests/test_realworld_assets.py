@@ -28,6 +28,7 @@ def _manifest(suite: str) -> list[dict]:
 
 MANIFEST = _manifest("realworld")
 HARD = _manifest("hard")
+LANGUAGES = _manifest("languages")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:
@@ -160,3 +161,30 @@ def test_render_letterbox_and_reupload(tmp_path):
     assert len(frames) == 60 and frames[0].shape == (90, 160)  # re-encoded at the upload size
     assert frames[0][:12].mean() < 25  # the top bar: 30 of 180 rows, 15 of 90 after scaling
     assert frames[30][-14:].max() > 150 and frames[5][-14:].max() < 50  # the caption in the bottom bar
+
+
+@pytest.mark.parametrize("clip", MANIFEST + HARD + LANGUAGES, ids=[c["name"] for c in MANIFEST + HARD + LANGUAGES])
+def test_every_caption_line_fits_the_frame(clip):
+    """WrapStyle 2 never wraps: a line wider than the frame is cut off, and its truth would hold
+    letters nobody can see (moving_japan_vertical's bold English lines did, until the generator
+    measured them in the face libass draws bold WenQuanYi Micro Hei with)."""
+    import re
+    import shutil
+    import sys
+
+    if shutil.which("fc-match") is None:
+        pytest.skip("no fontconfig")
+    sys.path.insert(0, str(BENCH))
+    from make_scripts import text_width
+
+    script = read_script(clip["script"])
+    for e in script.events:
+        if not is_caption(e):
+            continue
+        s = script.styles[e.style]
+        for line in e.text.split("\\N"):
+            m = re.match(r"\{\\fs(\d+)\}", line)
+            size = int(m.group(1)) if m else s.size
+            w = text_width(plain_text(line), s.font, size, s.bold) + 2 * s.outline
+            room = script.width - (e.pos[0] if e.pos and e.an in (1, 4, 7) else 0)
+            assert w <= room + 1, (e.text, round(w), room)
