@@ -42,12 +42,39 @@ def is_scene_text(text: str, scene: Sequence[str]) -> bool:
     return False
 
 
+# A glimpse of a sign cut at the band's edge reads as a fragment of it ("下北新" of "下北沢駅",
+# ratio 0.57, under SIMILAR): a line of at least FRAGMENT_MIN letters most of whose letters
+# (FRAGMENT) appear in order in a longer scene text. Taken out only beside another line, so a
+# caption is never emptied by this looser test.
+FRAGMENT = 2 / 3
+FRAGMENT_MIN = 3
+
+
+def is_scene_fragment(text: str, scene: Sequence[str]) -> bool:
+    mine = bare(text)
+    if len(mine) < FRAGMENT_MIN:
+        return False
+    for s in scene:
+        if len(s) <= len(mine):
+            continue
+        m = SequenceMatcher(None, mine, s, autojunk=False)
+        if sum(b.size for b in m.get_matching_blocks()) >= FRAGMENT * len(mine):
+            return True
+    return False
+
+
 def without_scene_text(boxes: Iterable, scene: Sequence[str]) -> list:
-    """The OCR boxes (anything with ``.text``) that do not read like scene text."""
+    """The OCR boxes (anything with ``.text``) that do not read like scene text, nor like a
+    fragment of it beside another line (:func:`is_scene_fragment`)."""
     boxes = list(boxes)
     if not scene:
         return boxes
-    return [b for b in boxes if not is_scene_text(b.text, scene)]
+    kept = [b for b in boxes if not is_scene_text(b.text, scene)]
+    if len(kept) > 1:
+        fragment = [is_scene_fragment(b.text, scene) for b in kept]
+        if not all(fragment):
+            kept = [b for b, f in zip(kept, fragment) if not f]
+    return kept
 
 
 def load_scene_texts(storage, layout_db_key: str) -> tuple[str, ...]:

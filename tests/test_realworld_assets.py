@@ -29,6 +29,7 @@ def _manifest(suite: str) -> list[dict]:
 MANIFEST = _manifest("realworld")
 HARD = _manifest("hard")
 LANGUAGES = _manifest("languages")
+REDRAW = _manifest("redraw")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:
@@ -36,7 +37,8 @@ def _on_grid(t: float, fps: Fraction) -> bool:
     return abs(t - float(k / fps)) < 1e-5
 
 
-@pytest.mark.parametrize("clip", MANIFEST + HARD, ids=[c["name"] for c in MANIFEST + HARD])
+@pytest.mark.parametrize("clip", MANIFEST + HARD + REDRAW, ids=[f"{Path(c['script']).parts[-3]}/{c['name']}"
+                                                               for c in MANIFEST + HARD + REDRAW])
 def test_committed_script(clip):
     script = read_script(clip["script"])
     fps = Fraction(clip["fps"])
@@ -163,7 +165,8 @@ def test_render_letterbox_and_reupload(tmp_path):
     assert frames[30][-14:].max() > 150 and frames[5][-14:].max() < 50  # the caption in the bottom bar
 
 
-@pytest.mark.parametrize("clip", MANIFEST + HARD + LANGUAGES, ids=[c["name"] for c in MANIFEST + HARD + LANGUAGES])
+@pytest.mark.parametrize("clip", MANIFEST + HARD + LANGUAGES + REDRAW,
+                         ids=[f"{Path(c['script']).parts[-3]}/{c['name']}" for c in MANIFEST + HARD + LANGUAGES + REDRAW])
 def test_every_caption_line_fits_the_frame(clip):
     """WrapStyle 2 never wraps: a line wider than the frame is cut off, and its truth would hold
     letters nobody can see (moving_japan_vertical's bold English lines did, until the generator

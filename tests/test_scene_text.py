@@ -2,7 +2,7 @@
 them is no caption."""
 
 from tasks.ocr.base import OcrBox
-from tasks.scene_text import is_scene_text, without_scene_text
+from tasks.scene_text import is_scene_fragment, is_scene_text, without_scene_text
 
 SCENE = ("shimokitazawastation", "下北沢駅", "小田急線のりば東口改札")
 
@@ -22,6 +22,20 @@ def test_boxes_reading_like_the_sign_are_dropped_and_the_caption_kept():
              OcrBox("Shimo-Kitazawa Station", 0.98, 480, 110, 240, 30)]
     assert [b.text for b in without_scene_text(boxes, SCENE)] == ["没想到这么晚了"]
     assert without_scene_text(boxes, ()) == boxes
+
+
+def test_a_glimpse_of_the_sign_beside_a_caption_line_is_dropped_but_never_the_caption():
+    """The redraw benchmark's midframe_station read "下北新 / 我从来没见过这么漂亮的夜景": the
+    sign's edge in the band, a fragment too short for is_scene_text."""
+    assert not is_scene_text("下北新", SCENE) and is_scene_fragment("下北新", SCENE)
+    assert not is_scene_fragment("北京", SCENE)  # too short to tell
+    assert not is_scene_fragment("我们在东口见面吧", SCENE)
+    glimpse = OcrBox("下北新", 0.9, 500, 10, 90, 40)
+    caption = OcrBox("我从来没见过这么漂亮的夜景", 0.99, 300, 60, 600, 44)
+    assert [b.text for b in without_scene_text([glimpse, caption], SCENE)] == [caption.text]
+    assert [b.text for b in without_scene_text([glimpse], SCENE)] == ["下北新"]  # alone: kept
+    two = [OcrBox("Station", 0.99, 500, 10, 120, 40), OcrBox("Shimo", 0.99, 500, 60, 120, 40)]
+    assert without_scene_text(two, SCENE) == two  # every line a fragment: nothing to tell apart
 
 
 def test_scene_texts_load_from_layout_db_and_absence_is_no_scene_text(tmp_path):

@@ -26,7 +26,8 @@ from synth.ass import footage_segment, frame_count  # noqa: E402
 DEFAULT_OUT = ROOT / "build" / "realworld"
 
 
-SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard"}
+SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard",
+          "redraw": HERE.parent / "redraw"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
