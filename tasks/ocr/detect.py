@@ -154,7 +154,7 @@ def language_of_letters(script: str, letters: str) -> str:
         uk, ru = (sum(ch in letters_of for ch in letters) for letters_of in (UKRAINIAN, RUSSIAN))
         if uk >= 2 and uk > 2 * ru:  # a misread і in Russian text is rarer than its ы and э
             return "uk"
-        return "ru" if ru >= 1 or len(letters) < 20 else "bg"
+        return "ru" if ru >= 1 or len(letters) < MIN_LETTERS else "bg"
     viet = sum(ch in VIETNAMESE for ch in letters)
     return "vi" if letters and viet >= max(2, VIETNAMESE_SHARE * len(letters)) else ""
 
