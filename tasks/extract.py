@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import io
 import logging
 import math
@@ -63,17 +64,23 @@ def snap_to_keyframes(times: list[float], keyframes: Sequence[float], duration: 
     return sorted(out)
 
 
-def _detect_language(path: str, times: list[float], keyframes: Sequence[float] = ()) -> str:
-    """``--lang auto``: the language of DETECT_FRAMES of the layout's sample frames, spread over
-    the video (:func:`tasks.ocr.detect.detect_language`)."""
+def detection_times(times: list[float]) -> list[float]:
+    """The DETECT_FRAMES of the layout's sample times the language is told from, spread over
+    the video."""
+    step = max(1, len(times) // DETECT_FRAMES)
+    return times[step // 2::step][:DETECT_FRAMES]
+
+
+def _detect_language(frames: list[np.ndarray], engine) -> str:
+    """``--lang auto``: the language of ``frames`` (:func:`tasks.ocr.detect.detect_language`),
+    their lines found by the OCR engine's own detector where it has one: it keeps them for the
+    layout pass, which reads the same frames next."""
     from .ocr.detect import detect_language
 
-    step = max(1, len(times) // DETECT_FRAMES)
-    picked = times[step // 2::step][:DETECT_FRAMES]
     try:
-        return detect_language([img for _, img in sample_frames(path, picked, to_rgb, keyframes=keyframes)])
+        return detect_language(frames, engine.line_detector())
     except (BadInput, Fatal):
-        raise  # a model to install, a video that does not decode: the user must know
+        raise  # a model to install: the user must know
     except Exception as e:  # noqa: BLE001 - a heuristic's failure must not fail the video
         if is_interruption(e):
             raise
@@ -121,6 +128,12 @@ def _jpeg(img: np.ndarray, width: int | None = None, quality: int = 90) -> bytes
     return buf.getvalue()
 
 
+def _with_jpegs(frame: tuple[float, np.ndarray]) -> tuple[float, np.ndarray, bytes, bytes]:
+    """(time, image, full-frame JPEG, thumbnail JPEG)."""
+    t, img = frame
+    return t, img, _jpeg(img), _jpeg(img, THUMBNAIL_WIDTH, 80)
+
+
 def extract_frames_and_ocr(
     video_key: str,
     tenant_id: str,
@@ -137,8 +150,10 @@ def extract_frames_and_ocr(
         info = probe(path, ctx.limits, name=video_key)
         times = snap_to_keyframes(sample_times(info.duration, frame_rate), info.keyframes, info.duration)
         stats = DecodeStats()
+        seen: list[tuple[float, np.ndarray]] = []  # frames decoded for the language, read below
         if ctx.auto_language:
-            ctx.resolve_language(_detect_language(path, times, info.keyframes), keys.layout_db)
+            seen = list(sample_frames(path, detection_times(times), to_rgb, stats, keyframes=info.keyframes))
+            ctx.resolve_language(_detect_language([img for _, img in seen], ctx.ocr), keys.layout_db)
         frame_rows, ocr_rows, layout_boxes = [], [], []
         batch: list[tuple[int, float, np.ndarray]] = []
         failed = [0]  # frames whose OCR failed even alone (a cell the closure can update)
@@ -158,12 +173,17 @@ def extract_frames_and_ocr(
         # Cloud engines bill per image and montage many frames into one: give them bigger batches.
         batch_size = getattr(ctx.ocr, "batch_size", OCR_BATCH)
         ctx.progress("extract", 0, len(times))
-        # Decoding (threads of its own in FFmpeg) runs ahead while the OCR engine reads.
-        for t, img in threaded(sample_frames(path, times, to_rgb, stats, keyframes=info.keyframes),
-                               maxsize=DECODE_AHEAD, name="layout-decode"):
+        # Decoding (threads of its own in FFmpeg) and the JPEGs run ahead while the OCR engine reads.
+        done = {t for t, _ in seen}
+        rest = sample_frames(path, [t for t in times if t not in done], to_rgb, stats, keyframes=info.keyframes)
+        frames = heapq.merge(map(_with_jpegs, seen),
+                             threaded(map(_with_jpegs, rest), maxsize=DECODE_AHEAD, name="layout-decode"),
+                             key=lambda f: f[0])
+        del seen  # the merge holds them until their turn
+        for t, img, full, thumb in frames:
             idx = int(round(t * 10))
-            storage.put_bytes(keys.full_frame(idx), _jpeg(img), "image/jpeg")
-            storage.put_bytes(keys.thumbnail(idx), _jpeg(img, THUMBNAIL_WIDTH, 80), "image/jpeg")
+            storage.put_bytes(keys.full_frame(idx), full, "image/jpeg")
+            storage.put_bytes(keys.thumbnail(idx), thumb, "image/jpeg")
             batch.append((idx, t, img))
             if len(batch) >= batch_size:
                 flush()

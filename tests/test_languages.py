@@ -414,3 +414,38 @@ def test_a_failing_detection_falls_back_to_the_default_recogniser(tmp_path, monk
         extract_frames_and_ocr(keys.video, tenant, video, ctx=ctx)
         assert ctx.auto_language and ctx.caption_language is None and ctx.ocr.name == "rapidocr"
     assert "language detection failed" in caplog.text
+
+
+def test_frames_the_language_is_told_from_are_decoded_and_detected_once(tmp_path, monkeypatch):
+    """--lang auto looks at DETECT_FRAMES of the layout's frames before the layout pass reads them
+    all: those frames are decoded once and their lines detected once (the detection is kept
+    for their read), and the layout pass reads every sampled frame."""
+    import tests.fixtures_media as fm
+    from tasks import extract as ex
+    from tasks.context import JobContext
+    from tasks.keys import VideoKeys
+    from tasks.storage import LocalStorage
+
+    decoded: list[float] = []
+    real_sample = ex.sample_frames
+
+    def counting(path, times, *a, **k):
+        for t, img in real_sample(path, times, *a, **k):
+            decoded.append(t)
+            yield t, img
+
+    monkeypatch.setattr(ex, "sample_frames", counting)
+    tenant, video = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000004"
+    storage = LocalStorage(str(tmp_path / "bucket"))
+    keys = VideoKeys(tenant, video)
+    storage.put_file(keys.video, fm.h264(str(tmp_path / "c.mp4"), n=20, caption=fm.CAPTION))
+    with JobContext(storage=storage) as ctx:
+        det = ctx.ocr._kept()
+        runs = []
+        real_det = det._detector
+        monkeypatch.setattr(det, "_detector", lambda img: runs.append(1) or real_det(img))
+        result = ex.extract_frames_and_ocr(keys.video, tenant, video, ctx=ctx)
+        assert ctx.auto_language and ctx.caption_language is None
+    assert result.frame_count == 20 and result.ocr_box_count >= 10
+    assert sorted(decoded) == sorted(set(decoded)) and len(decoded) == 20
+    assert len(runs) == 8  # the language's frames at 736 px, kept: the layout pass did not redo them

@@ -67,6 +67,69 @@ def test_layout_frames_are_detected_at_the_frame_side(ocr_engine):
     assert all(580 <= b.y <= 620 for b in boxes)
 
 
+def _caption_frame(text: str = "Layout pass", seed: int = 5) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from synth.fonts import font_for
+
+    pil = Image.fromarray(frame_image(seed, 1280, 720))
+    font = ImageFont.truetype(font_for(text), 36)
+    ImageDraw.Draw(pil).text((480, 600), text, font=font, fill=(255, 255, 255), stroke_width=3,
+                             stroke_fill=(0, 0, 0))
+    return np.asarray(pil)
+
+
+def test_a_frame_the_language_detector_looked_at_is_not_detected_again(ocr_engine, monkeypatch):
+    """The language detector finds lines with the engine's own detector at max_side
+    (line_detector: the boxes its own LineDetector found), which keeps that detection for the
+    frame's read in the layout pass: one detector run fewer. Other frames are detected at
+    FRAME_SIDE as ever; a kept detection serves one read."""
+    from tasks.ocr.tesseract import LineDetector
+
+    frame = _caption_frame()
+    lines = ocr_engine.line_detector()(frame)
+    assert lines == LineDetector(ocr_engine.max_side)(frame)  # what the language detector saw before
+    assert len(lines) == 1 and 580 <= lines[0][1] <= 620
+    calls = {"max_side": 0, "frame_side": 0}
+    kept = ocr_engine._kept()
+    real = kept._detector
+    monkeypatch.setattr(kept, "_detector", lambda img: calls.__setitem__("max_side", calls["max_side"] + 1)
+                        or real(img))
+    frames_engine = ocr_engine._frames_engine()
+    assert frames_engine is not ocr_engine._engine
+    real_frames = frames_engine.text_det
+    frames_engine.text_det = lambda img: calls.__setitem__("frame_side", calls["frame_side"] + 1) or real_frames(img)
+    try:
+        (read,) = ocr_engine.recognize_frames([frame])
+        assert calls == {"max_side": 0, "frame_side": 0} and join_lines(read)[0] == "Layout pass"
+        (again,) = ocr_engine.recognize_frames([frame])  # served once: now the layout pass's scale
+        assert calls == {"max_side": 0, "frame_side": 1} and join_lines(again)[0] == "Layout pass"
+        other = frame.copy()
+        other[0, 0] ^= 1
+        ocr_engine.line_detector()(frame)
+        ocr_engine.recognize_frames([other])
+        assert calls == {"max_side": 1, "frame_side": 2}  # one pixel apart is another frame
+        ocr_engine.recognize_frames([frame])
+        assert calls == {"max_side": 1, "frame_side": 2}
+    finally:
+        frames_engine.text_det = real_frames
+
+
+def test_detecting_lines_leaves_the_engine_reading(bands):
+    """RapidOCR keeps a call's use_rec=False for later calls: after frame_lines on an engine
+    whose frames and bands share a detector, bands and frames are still read."""
+    from tasks.ocr.rapid import RapidOcrEngine
+
+    engine = RapidOcrEngine(frame_side=736)
+    try:
+        frame = _caption_frame("Still reading", 7)
+        assert engine.frame_lines(frame)
+        assert join_lines(engine.recognize(frame))[0] == "Still reading"
+        assert [join_lines(r)[0] for r in engine.recognize_batch(bands[:2])] == TEXTS[:2]
+    finally:
+        engine.close()
+
+
 def _busy_band(text: str, seed: int, size: int = 28, width: int = 1280,
                height: int = 64) -> np.ndarray:
     """A short caption (white, black outline, ~30 px tall with it) centred in a band of random

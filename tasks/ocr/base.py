@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -36,6 +36,12 @@ class OcrEngine(ABC):
         """Whole video frames (the layout pass), one list of boxes each; engines that can read
         them more cheaply than caption bands override this."""
         return self.recognize_batch(images)
+
+    def line_detector(self) -> "Callable[[np.ndarray], list[tuple[int, int, int, int]]] | None":
+        """The engine's own text-line detector for whole frames, image → (x0, y0, x1, y1) pixel
+        boxes, for the language detector (:mod:`.detect`), or None (it loads its own). An engine
+        may keep what it found for the frame's :meth:`recognize_frames`."""
+        return None
 
     def close(self) -> None:
         """Release the engine's resources."""

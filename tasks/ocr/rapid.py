@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from typing import Sequence
 
 import numpy as np
@@ -121,12 +125,42 @@ class RapidOcrEngine(OcrEngine):
     def recognize_frames(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
         """Whole frames for the layout pass, detected at ``frame_side``: the detector is ~85% of
         a frame's OCR time at 736 px and scales with the pixels it is given, while the layout
-        only needs caption-sized lines found (recognition reads the full-resolution pixels)."""
+        only needs caption-sized lines found (recognition reads the full-resolution pixels).
+        A frame :meth:`frame_lines` detected is read with that detection instead."""
+        frames = self._frames_engine()
+        kept = self._kept()
+        return [self._run(self._engine if kept.holds(self._bgr(im)) else frames, im) for im in images]
+
+    def line_detector(self):
+        return self.frame_lines
+
+    def frame_lines(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """Text lines of a whole frame at ``max_side`` (the language detector's scale: white
+        text without an outline on a white table, bg_cups, is found at 736 px and not at 608),
+        kept for that frame's :meth:`recognize_frames`: the language detector looks at frames
+        the layout pass reads next, and their detection was a fifth of a 1-min clip's extract."""
+        from .tesseract import line_boxes
+
+        kept = self._kept()
+        with kept.keeping():
+            res = self._engine(self._bgr(image), use_det=True, use_cls=False, use_rec=False)
+        return line_boxes(getattr(res, "boxes", None), np.asarray(image).shape)
+
+    @staticmethod
+    def _bgr(image: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(image)[..., ::-1])  # RapidOCR expects OpenCV's BGR
+
+    def _kept(self) -> "_KeptDetections":
+        if not isinstance(self._engine.text_det, _KeptDetections):
+            self._engine.text_det = _KeptDetections(self._engine._load_det_model())
+        return self._engine.text_det
+
+    def _frames_engine(self):
         if self.frame_side == self.max_side:
-            return [self.recognize(im) for im in images]
+            return self._engine
         if self._frame_engine is None:
             self._frame_engine = self._load(self.frame_side)
-        return [self._run(self._frame_engine, im) for im in images]
+        return self._frame_engine
 
     def recognize(self, image: np.ndarray) -> list[OcrBox]:
         return self._run(self._engine, image)
@@ -139,8 +173,9 @@ class RapidOcrEngine(OcrEngine):
 
     @staticmethod
     def _read(engine, image: np.ndarray) -> list[OcrBox]:
-        # RapidOCR expects BGR like OpenCV; our frames are RGB.
-        result = engine(np.ascontiguousarray(image[..., ::-1]))
+        # The steps named every time: RapidOCR keeps a call's use_* flags for later calls, and
+        # frame_lines detects without reading.
+        result = engine(RapidOcrEngine._bgr(image), use_det=True, use_cls=False, use_rec=True)
         if result is None or result.boxes is None or result.txts is None:
             return []
         out = []
@@ -150,3 +185,63 @@ class RapidOcrEngine(OcrEngine):
             x1, y1 = q[:, 0].max(), q[:, 1].max()
             out.append(OcrBox(str(text), float(score), float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
         return out
+
+
+class _KeptDetections:
+    """RapidOCR's text detector (``RapidOCR.text_det``), wrapped: a detection made inside
+    :meth:`keeping` is kept, by the pixels detected, and given back instead of detecting those
+    pixels again (once; at most ``capacity`` are kept, the oldest dropped first). The same
+    detection gives the same crops and readings: only the time is saved."""
+
+    def __init__(self, detector, capacity: int = 16) -> None:
+        self._detector = detector
+        self._kept: OrderedDict[bytes, object] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def keeping(self):
+        wrapper = self
+
+        class _Keeping:
+            def __enter__(self):
+                wrapper._local.keep = True
+
+            def __exit__(self, *exc):
+                wrapper._local.keep = False
+        return _Keeping()
+
+    @staticmethod
+    def _key(img: np.ndarray) -> bytes:
+        img = np.ascontiguousarray(img)
+        h = hashlib.blake2b(repr((img.shape, img.dtype.str)).encode(), digest_size=16)
+        h.update(memoryview(img).cast("B"))
+        return h.digest()
+
+    def holds(self, img: np.ndarray) -> bool:
+        """Whether a detection of these pixels is kept."""
+        if not self._kept:
+            return False
+        key = self._key(img)
+        with self._lock:
+            return key in self._kept
+
+    def __call__(self, img):
+        keep = getattr(self._local, "keep", False)
+        if not keep and not self._kept:
+            return self._detector(img)
+        key = self._key(img)
+        with self._lock:
+            kept = self._kept.get(key) if keep else self._kept.pop(key, None)
+        if kept is not None:
+            return copy.deepcopy(kept)  # RapidOCR rewrites the output's boxes in place
+        out = self._detector(img)
+        if keep:
+            with self._lock:
+                self._kept[key] = copy.deepcopy(out)
+                while len(self._kept) > self._capacity:
+                    self._kept.popitem(last=False)
+        return out
+
+    def __getattr__(self, name):  # RapidOCR's update_params reaches into the detector
+        return getattr(self._detector, name)

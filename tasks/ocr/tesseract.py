@@ -201,18 +201,22 @@ class LineDetector:
     def __call__(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
         image = np.asarray(image)
         res = self._det(np.ascontiguousarray(image[..., ::-1]), use_det=True, use_cls=False, use_rec=False)
-        boxes = getattr(res, "boxes", None)
-        if boxes is None:
-            return []
-        h, w = image.shape[:2]
-        out = []
-        for quad in boxes:
-            q = np.asarray(quad, dtype=float)
-            x0, y0 = max(0, int(q[:, 0].min())), max(0, int(q[:, 1].min()))
-            x1, y1 = min(w, int(np.ceil(q[:, 0].max()))), min(h, int(np.ceil(q[:, 1].max())))
-            if x1 - x0 >= 2 and y1 - y0 >= 4:
-                out.append((x0, y0, x1, y1))
-        return out
+        return line_boxes(getattr(res, "boxes", None), image.shape)
+
+
+def line_boxes(quads, shape: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """PP-OCR's detected quads → (x0, y0, x1, y1) pixel boxes inside the image, slivers dropped."""
+    if quads is None:
+        return []
+    h, w = shape[:2]
+    out = []
+    for quad in quads:
+        q = np.asarray(quad, dtype=float)
+        x0, y0 = max(0, int(q[:, 0].min())), max(0, int(q[:, 1].min()))
+        x1, y1 = min(w, int(np.ceil(q[:, 0].max()))), min(h, int(np.ceil(q[:, 1].max())))
+        if x1 - x0 >= 2 and y1 - y0 >= 4:
+            out.append((x0, y0, x1, y1))
+    return out
 
 
 class TesseractEngine(OcrEngine):
@@ -237,6 +241,9 @@ class TesseractEngine(OcrEngine):
         if self._det is None:
             self._det = LineDetector(self.max_side)
         return self._det(image)
+
+    def line_detector(self):
+        return self.lines
 
     def read_line(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[str, float]:
         line = LineImage(gray, box)
