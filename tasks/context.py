@@ -51,6 +51,8 @@ class JobContext:
     _resolved: str | None = field(default=None, repr=False)  # lang="auto": this video's language
     _resolved_for: str | None = field(default=None, repr=False)  # ... as recorded in this layout.db
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # The extents model has its own: it may load in a thread while the OCR engine reads.
+    _model_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_env(cls, settings=None, **overrides) -> "JobContext":
@@ -96,7 +98,7 @@ class JobContext:
 
     @property
     def predictor(self) -> "PairPredictor":
-        with self._lock:
+        with self._model_lock:
             if self._predictor is None:
                 from gpu_kernels.extents import get_predictor
 

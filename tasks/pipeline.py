@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, PairProbs
 from gpu_kernels.text import bare, edit_distance
 
-from .caption_ocr import ocr_captions
 from .context import JobContext
-from .crop_infer import (CaptionExtent, crop_and_infer_caption_frame_extents, grid_seconds, load_extents,
-                         load_predictions)
 from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadata
 from .errors import CaptionAccError
 from .extract import extract_frames_and_ocr
@@ -25,6 +24,12 @@ from .keys import VideoKeys
 from .scene_text import load_scene_texts, scene_texts_of
 from .subtitles import Cue, to_srt, to_vtt
 from .types import CropInferResult, CropRegion, ExtractResult
+
+if TYPE_CHECKING:
+    from .crop_infer import CaptionExtent
+
+# The crop-and-infer and caption-OCR stages (.crop_infer, .caption_ocr) bring torch (~3 s to
+# import): run_video imports them while extract reads its frames (preload_inference).
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +63,11 @@ class PipelineResult:
     regions: list[CropRegion] = field(default_factory=list)  # every region cropped, region 0 first
 
 
-frames_to_seconds = grid_seconds  # 10 Hz interval → seconds when no boundary was refined
+def frames_to_seconds(start_frame: int, end_frame: int, duration: float) -> tuple[float, float]:
+    """10 Hz interval → seconds when no boundary was refined (:func:`tasks.crop_infer.grid_seconds`)."""
+    from .crop_infer import grid_seconds
+
+    return grid_seconds(start_frame, end_frame, duration)
 
 
 def similar_text(a: str, b: str) -> bool:
@@ -194,6 +203,8 @@ def caption_intervals(storage, caption_frame_extents_db_key: str, region: int = 
     """The captions a crop-and-infer run decoded (and refined) in one region, the run's
     metadata, and the model's P(different) at each caption's first frame (for
     :func:`merge_captions`)."""
+    from .crop_infer import load_extents, load_predictions
+
     with open_db(storage, caption_frame_extents_db_key) as conn:
         probs, meta = load_predictions(conn, region)
         extents = load_extents(conn, region)
@@ -217,8 +228,11 @@ def run_video(
     keys = VideoKeys(tenant_id, video_id)
     timings: dict[str, float] = {}
     t = time.monotonic()
+    preload = preload_inference(ctx)
     extract = extract_frames_and_ocr(video_key, tenant_id, video_id, ctx=ctx)
     timings["extract"] = time.monotonic() - t
+    preload.join()
+    from .crop_infer import crop_and_infer_caption_frame_extents
     source = "given"
     scene = None
     if regions:
@@ -258,8 +272,30 @@ def run_video(
                                 "vtt": keys.captions_vtt}, timings=timings, regions=regions)
 
 
+def preload_inference(ctx: JobContext) -> threading.Thread:
+    """Import the crop-and-infer and caption-OCR stages (torch) and load the extents model in a
+    thread, while the caller runs extract: the OCR engine's threads leave a core room for it
+    most of the time (~3 s of a 1-min clip's ~12 s). The OCR engine is loaded first, here, so
+    the two threads never import one module at once. A failure is left to the stage to raise."""
+    ctx.ocr
+
+    def load() -> None:
+        try:
+            from . import caption_ocr, crop_infer  # noqa: F401
+
+            ctx.predictor
+        except Exception:  # noqa: BLE001 - crop-and-infer loads it again and reports the error
+            log.debug("preloading the extents model failed", exc_info=True)
+
+    thread = threading.Thread(target=load, name="preload-inference", daemon=True)
+    thread.start()
+    return thread
+
+
 def _read_captions(prefix: str, intervals: list[CaptionExtent], region_index: int,
                    ctx: JobContext, scene: tuple[str, ...] | None = None) -> list[Caption]:
+    from .caption_ocr import ocr_captions
+
     caps = []
     ctx.progress("caption-ocr", 0, len(intervals))
     results = ocr_captions(prefix, [(iv.start_frame, iv.end_frame) for iv in intervals], ctx=ctx,

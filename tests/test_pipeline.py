@@ -190,3 +190,40 @@ def test_merge_drops_a_lone_glyph_flashed_briefly_but_keeps_a_held_one():
     # Checked after joining: a brief one-glyph reading of a held one-glyph caption joins it.
     held = [Caption(20, 30, 2, 3, "嗯", 0.95, 10), Caption(30, 32, 3.0, 3.2, "嗯", 0.9, 2)]
     assert [(c.start_frame, c.end_frame) for c in merge_captions(held)] == [(20, 32)]
+
+
+def test_the_pipeline_loads_torch_in_a_thread_beside_extract():
+    """Importing the pipeline (the CLI's run) does not import torch (~3 s): preload_inference
+    imports it and loads the extents model in a thread while extract runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading\n"
+        "import tasks.pipeline as p\n"
+        "assert 'torch' not in sys.modules, 'torch imported with the pipeline'\n"
+        "from tasks.context import JobContext\n"
+        "from tasks.storage import LocalStorage\n"
+        "import tempfile\n"
+        "ctx = JobContext(storage=LocalStorage(tempfile.mkdtemp()), device_name='cpu')\n"
+        "t = p.preload_inference(ctx)\n"
+        "assert t.name == 'preload-inference' and t is not threading.current_thread()\n"
+        "t.join()\n"
+        "assert 'torch' in sys.modules and ctx._predictor is not None and ctx._ocr is not None\n"
+        "print('ok')\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_a_preload_failure_is_raised_by_the_stage_that_needs_the_model(tmp_path, monkeypatch):
+    from tasks.context import JobContext
+    from tasks.pipeline import preload_inference
+    from tasks.storage import LocalStorage
+
+    ctx = JobContext(storage=LocalStorage(str(tmp_path)), predictor_name="no-such-model", device_name="cpu")
+    preload_inference(ctx).join()  # logged, not raised: the thread has no one to tell
+    assert ctx._predictor is None
+    with pytest.raises(ValueError, match="no-such-model"):
+        ctx.predictor

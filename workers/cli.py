@@ -151,8 +151,8 @@ class _Bars:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    # torch (~3 s to import) comes with the pipeline: only once the input has been checked, so
-    # a mistyped path or a bad flag answers at once.
+    # The pipeline comes only once the input has been checked, so a mistyped path or a bad flag
+    # answers at once; torch (~3 s to import) then loads in a thread beside extract.
     from tasks.errors import BadInput, CaptionAccError, InvalidCropRegion
     from tasks.keys import VideoKeys
     from tasks.storage import LocalStorage

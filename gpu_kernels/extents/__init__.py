@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-
-import torch
+from typing import TYPE_CHECKING
 
 from .base import CLASSES, PairPredictor, PairProbs
 from .decode import Interval, decode_intervals
+
+if TYPE_CHECKING:
+    import torch  # the predictors import it; this package's light parts (base, decode) do not
 
 __all__ = ["CLASSES", "PairPredictor", "PairProbs", "Interval", "decode_intervals", "get_predictor",
            "available_predictors"]
