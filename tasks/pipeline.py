@@ -10,6 +10,7 @@ import hashlib
 import logging
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -146,7 +147,8 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                    changes: dict[int, float] | None = None, min_confidence: float = 0.0) -> list[Caption]:
     """Drop empty texts and readings under ``min_confidence`` (:func:`caption_floor`); join
     neighbours showing the same text (a split by background change); drop a lone glyph shown
-    under ``LONE_GLYPH_MAX_S``.
+    under ``LONE_GLYPH_MAX_S``, and one or two glyphs in a script the other captions do not use
+    (:func:`_foreign_glyphs`).
 
     ``changes`` (start frame → :func:`change_at`) keeps back-to-back captions whose texts are
     similar but not equal apart where the model was sure the caption changed."""
@@ -165,7 +167,42 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                               p.region_index)
         else:
             out.append(c)
-    return [c for c in out if len(bare(c.text)) >= 2 or c.end - c.start >= LONE_GLYPH_MAX_S]
+    out = [c for c in out if len(bare(c.text)) >= 2 or c.end - c.start >= LONE_GLYPH_MAX_S]
+    return [c for c in out if not _foreign_glyphs(c, out)]
+
+
+# A reading of at most this many Chinese, Japanese or Korean characters where under
+# FOREIGN_SHARE of the other captions' characters are (with at least FOREIGN_CONTEXT of them)
+# is scene text: a Portuguese video's captions are never one Chinese character, but letter
+# blocks and signs read that way are held for seconds (pt_blocks: 区 three times, 0.7-2.9 s).
+# Not the other way round: "OK" or "No" alone is a caption of a Chinese video.
+FOREIGN_MAX_CHARS = 2
+FOREIGN_SHARE = 0.05
+FOREIGN_CONTEXT = 20
+
+
+def _script(ch: str) -> str | None:
+    """A character's script, coarsely (Han, kana and Hangul are one: CJK); None for digits
+    and characters without a name."""
+    if ch.isdigit():
+        return None
+    try:
+        word = unicodedata.name(ch).split()[0]
+    except ValueError:
+        return None
+    return "CJK" if word in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL") else word
+
+
+def _foreign_glyphs(c: Caption, captions: list[Caption]) -> bool:
+    mine = {_script(ch) for ch in bare(c.text)} - {None}
+    if not 0 < len(bare(c.text)) <= FOREIGN_MAX_CHARS or len(mine) != 1:
+        return False
+    (script,) = mine
+    if script != "CJK":
+        return False
+    others = [s for o in captions if o is not c and len(bare(o.text)) > FOREIGN_MAX_CHARS
+              for s in map(_script, bare(o.text)) if s is not None]
+    return len(others) >= FOREIGN_CONTEXT and others.count(script) < FOREIGN_SHARE * len(others)
 
 
 def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:

@@ -227,3 +227,19 @@ def test_a_preload_failure_is_raised_by_the_stage_that_needs_the_model(tmp_path,
     assert ctx._predictor is None
     with pytest.raises(ValueError, match="no-such-model"):
         ctx.predictor
+
+
+def test_merge_drops_glyphs_in_a_script_no_other_caption_uses():
+    """A Portuguese video's captions are never one Chinese character held for seconds (letter
+    blocks in the scene, pt_blocks); a Chinese video's one-character caption is kept, and so is
+    its lone Latin one, and a lone glyph where too few other captions say what the script is."""
+    latin = [Caption(0, 20, 0, 2, "Devíamos sair antes que a neve piore.", 0.97, 20),
+             Caption(20, 27, 2, 2.7, "区", 0.96, 7),
+             Caption(27, 50, 2.7, 5, "Acho que o cachorro quer brincar.", 0.97, 23),
+             Caption(60, 80, 6, 8, "OK", 0.97, 20)]
+    assert [c.text for c in merge_captions(latin)] == [latin[0].text, latin[2].text, "OK"]
+    chinese = [Caption(0, 20, 0, 2, "你觉得这个颜色适合我吗", 0.97, 20), Caption(20, 30, 2, 3, "嗯", 0.95, 10),
+               Caption(30, 50, 3, 5, "我们明天早上再出发吧", 0.97, 20), Caption(50, 60, 5, 6, "A", 0.95, 10)]
+    assert [c.text for c in merge_captions(chinese)] == [c.text for c in chinese]
+    few = [Caption(0, 10, 0, 1, "Hello world", 0.95, 10), Caption(20, 30, 2, 3, "嗯", 0.95, 10)]
+    assert len(merge_captions(few)) == 2
