@@ -2,7 +2,9 @@
 
 For each generated clip (H.264 High, B-frames, 2-s GOPs, captions every ~3 s over real footage)
 it prints wall time, real-time factor, peak RSS and the ratio to decode-only time of the same
-file measured in the same run; then model pairs/s and VP9 encode fps. A JSON record goes to
+file measured in the same run (each job alone, the in-process pipeline with its models loaded
+beforehand, and ``cli``: the whole ``captionacc run`` process as a user starts it), issue 17's
+targets for the clip; then model pairs/s and VP9 encode fps. A JSON record goes to
 benchmarks/results/ so runs can be compared over time. Not a test: figures depend on the machine.
 
     .venv/bin/python benchmarks/pipeline_bench.py            # 720p+1080p x 1, 5, 10 min
@@ -63,6 +65,42 @@ def job(stage: str, video: str, workdir: str, model: str) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"{stage} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cli_run(video: str, work: str) -> dict:
+    """The whole ``captionacc run`` process, as a user starts it: interpreter start, imports,
+    model loads and all three stages (the 1-min target is on this row)."""
+    out, summary = os.path.join(work, "out"), os.path.join(work, "summary.json")
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "run", video, "--out", out, "-q",
+                             "--json", summary], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own CPU time and peak RSS
+    wall = time.perf_counter() - t
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"captionacc run failed:\n{err[-3000:]}")
+    with open(summary) as f:
+        stages = json.load(f).get("stages_s", {})
+    return {"stage": "cli", "wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stage_seconds": stages,
+            "outside_stages_s": round(wall - sum(stages.values()), 3)}
+
+
+def targets(minutes: float, rows: dict) -> dict:
+    """Issue 17's targets for this clip, each as (measured, limit, met)."""
+    dec = rows["decode"]["wall_s"]
+    out = {}
+    if minutes <= 1.5:
+        limit = 2.5 * dec + 2.0
+        out["cli <= 2.5 x decode + 2 s"] = (rows["cli"]["wall_s"], round(limit, 2), rows["cli"]["wall_s"] <= limit)
+    if minutes >= 10:
+        limit = 2.0 * dec
+        out["pipeline <= 2.0 x decode"] = (rows["pipeline"]["wall_s"], round(limit, 2),
+                                          rows["pipeline"]["wall_s"] <= limit)
+    return out
 
 
 def score(truth: str, srt: str, scorer: str | None = None) -> dict:
@@ -153,6 +191,9 @@ def main() -> None:
                 work = tempfile.mkdtemp(prefix="captionacc-bench-")
                 rows["pipeline"] = job("pipeline", video, work, a.model)
                 rows["pipeline"]["score"] = score(truth, rows["pipeline"]["srt"])
+                shutil.rmtree(work)
+                work = tempfile.mkdtemp(prefix="captionacc-bench-")
+                rows["cli"] = cli_run(video, work)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             dec, floor = rows["decode"]["wall_s"], rows["decode_vp9"]["wall_s"]
@@ -167,7 +208,11 @@ def main() -> None:
             if s:
                 print(f"{'':<16}score: recall {s['recall']} boundary {s['boundary_acc']} cer {s['cer']} "
                       f"extra {s['extra']} of {s['n_gt']}", flush=True)
-            record["clips"].append({"size": size, "minutes": m, "stages": rows})
+            met = targets(m, rows)
+            for name, (got, limit, ok) in met.items():
+                print(f"{'':<16}target {name}: {got:.1f} s against {limit:.1f} s: {'met' if ok else 'NOT met'}",
+                      flush=True)
+            record["clips"].append({"size": size, "minutes": m, "stages": rows, "targets": met})
     record["model_pairs_per_s"] = model_speed()
     record["vp9_encode_fps"] = vp9_speed()
     print(f"model pairs/s (forward+backward, batch 256, 1280x140 crops): {record['model_pairs_per_s']}")
