@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
 import unicodedata
@@ -317,6 +318,12 @@ def preload_inference(ctx: JobContext) -> threading.Thread:
     ctx.ocr
 
     def load() -> None:
+        try:
+            # Lowest priority: the OCR engine's threads come first, the import takes what they
+            # leave (on 2 cores, at equal priority it slowed extract more than it saved).
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):  # not Linux: a thread's priority is the process's
+            pass
         try:
             from . import caption_ocr, crop_infer  # noqa: F401
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
@@ -200,16 +201,13 @@ class _KeptDetections:
         self._lock = threading.Lock()
         self._local = threading.local()
 
+    @contextlib.contextmanager
     def keeping(self):
-        wrapper = self
-
-        class _Keeping:
-            def __enter__(self):
-                wrapper._local.keep = True
-
-            def __exit__(self, *exc):
-                wrapper._local.keep = False
-        return _Keeping()
+        self._local.keep = True
+        try:
+            yield
+        finally:
+            self._local.keep = False
 
     @staticmethod
     def _key(img: np.ndarray) -> bytes:
