@@ -162,6 +162,16 @@ def _caption_free(sides: list[np.ndarray | None], ctx: JobContext) -> list[bool]
     return [p is not None and float(empty[p[0] : p[1]].mean()) >= CAPTION_FREE for p in pairs]
 
 
+def confident_lines(boxes: list, floor: float) -> list:
+    """The lines read at ``floor`` or above, when there is one: a line under the caption floor
+    beside a line above it is the scene's (a sign's pieces misread in a mid-frame band: 七大新
+    at 0.55 beside its caption read at 0.99), and averaged into the caption it took the whole
+    caption under the floor, where the merge drops it. With no line at the floor all stay, for
+    the merge to judge."""
+    sure = [b for b in boxes if b.confidence >= floor]
+    return sure if sure else list(boxes)
+
+
 def ocr_captions(
     chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None,
     scene: Sequence[str] | None = None, known: Sequence[tuple[int, int]] = (),
@@ -184,6 +194,9 @@ def ocr_captions(
     known = list(known)
     alone = len(ranges) + len(known) == 1  # a job for one caption: nothing known of those around it
     batch_size = max(1, getattr(ctx.ocr, "batch_size", 1))
+    from .pipeline import caption_floor  # the merge's floor; the pipeline imports this module lazily
+
+    floor = caption_floor(ctx.ocr.name)
     pending: list[tuple[object, int]] = []
 
     def flush() -> Iterator[CaptionOcrResult]:
@@ -191,7 +204,7 @@ def ocr_captions(
         if len(results) != len(pending):
             raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
         for (_, n), boxes in zip(pending, results):
-            text, confidence = join_lines(without_scene_text(boxes, scene))
+            text, confidence = join_lines(confident_lines(without_scene_text(boxes, scene), floor))
             yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4), frame_count=n)
         pending.clear()
 

@@ -8,7 +8,7 @@ import pytest
 
 from gpu_kernels.extents import available_predictors
 from tasks.keys import VideoKeys
-from tasks.pipeline import Caption, frames_to_seconds, merge_captions, run_video
+from tasks.pipeline import Caption, caption_floor, frames_to_seconds, merge_captions, run_video
 
 from .conftest import SHARED, TENANT, VIDEO, load_scorer
 
@@ -243,3 +243,19 @@ def test_merge_drops_glyphs_in_a_script_no_other_caption_uses():
     assert [c.text for c in merge_captions(chinese)] == [c.text for c in chinese]
     few = [Caption(0, 10, 0, 1, "Hello world", 0.95, 10), Caption(20, 30, 2, 3, "嗯", 0.95, 10)]
     assert len(merge_captions(few)) == 2
+
+
+def test_a_line_under_the_caption_floor_beside_a_caption_line_is_dropped_not_the_caption():
+    """Held-out midframe_station: a sign's pieces read at 0.55-0.57 beside the caption read at
+    0.99 took the joined confidence to 0.75 and the merge dropped the caption."""
+    from tasks.caption_ocr import confident_lines
+    from tasks.ocr import OcrBox, join_lines
+
+    floor = caption_floor("rapidocr")
+    caption = OcrBox("我们明天再来吧", 0.99, 100, 60, 300, 40)
+    sign = [OcrBox("七大新", 0.55, 80, 0, 90, 40), OcrBox("Eim-thaseetb", 0.57, 300, 0, 200, 40)]
+    assert join_lines(caption_and := [*sign, caption])[1] < floor
+    text, conf = join_lines(confident_lines(caption_and, floor))
+    assert text == "我们明天再来吧" and conf >= floor
+    weak = [OcrBox("七大新", 0.55, 80, 0, 90, 40)]
+    assert confident_lines(weak, floor) == weak  # nothing sure: the merge decides
