@@ -240,3 +240,15 @@ def test_lone_glyphs_beside_the_captions_do_not_stretch_their_band():
 def test_text_read_in_one_sampled_frame_is_not_the_primary_region():
     regions = suggest_regions([_line(7, "V国 ok", 0.3)], 30, 16 / 9)
     assert regions[0].anchor_type == "default"
+
+
+def test_captions_moving_between_five_bands_get_five_regions():
+    """Held-out moving_cups: bottom, top, middle, lower middle and a left-aligned line at mid
+    height, a few cues each; at most four regions lost the fifth band's two captions."""
+    bands = [(0.9, 0.5), (0.1, 0.5), (0.3, 0.5), (0.68, 0.5), (0.42, 0.25)]
+    boxes = [_line(f, f"{WORDS[(f + 3 * k) % 12]} {k}", cy, cx=cx)
+             for k, (cy, cx) in enumerate(bands) for f in range(30) if f % 5 == k]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 5
+    for cy, _ in bands:
+        assert sum(r.crop_top < cy < r.crop_bottom for r in regions) == 1
