@@ -49,6 +49,9 @@ nothing):
   span's frames; a span that long is either one long caption (rare: captions of short videos
   last 0.3-4 s, subtitle guidelines cap them near 7 s, and probing it costs ~8 small images)
   or captions mixed with empty stretches, which is the failure above.
+* *overruled*: a pair inside the span whose P(change) is ``OVERRULED_P`` (0.8) or more, which
+  the decoder outvoted with the "same" readings around it: caption-free frames over scene text
+  read "same" for a second or more after a caption's sure end. Checked like a long span.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ log = logging.getLogger(__name__)
 UNSURE_P = 0.7  # a pair whose decoded reading has less probability than this is unsure
 UNSURE_RUN = 5  # consecutive unsure pairs (0.5 s, the probe spacing) that make a span unsure
 LONG_S = 4.0  # spans longer than this are checked even when the model was sure
+OVERRULED_P = 0.8  # a change read this surely inside a span the decoder kept whole
 PROBE_STEP = 5  # 10 Hz frames between probes: 0.5 s
 PROBE_FRAMES = 3  # frames per probe median: a caption on 2 of 3 frames survives the median
 SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one caption
@@ -85,6 +89,7 @@ CUT_SAME_TEXT = 0.3  # a single frame read near a cut shows the caption within t
 PART_READ, PART_MIN = 0.8, 0.5  # see _same
 RECURRING_PROBES = 4  # a line read by this many probes of a region ...
 RECURRING_CONTEXTS = 3  # ... beside this many different other readings is the scene's
+RECURRING_MAX_CHARS = 6  # ... if it is this short: a glyph, a block's letters, a short logo
 PROBE_BATCHES = 8  # probes per recognize_batch call, in the engine's batch sizes
 # Gaps (no caption decoded) are probed too where the layout step's OCR read caption text that no
 # span covers: all of a region's gaps once this share of its text sightings was missed (the
@@ -166,6 +171,15 @@ def is_unsure(avg: np.ndarray, change: np.ndarray, ext: CaptionExtent) -> bool:
     return considered > 0 and run >= min(UNSURE_RUN, considered)
 
 
+def overruled(change: np.ndarray, ext: CaptionExtent) -> bool:
+    """The model read a change inside the span (``OVERRULED_P`` or surer) that the decoder
+    overruled: a caption ending or starting beside frames the model calls "same" on both sides.
+    Caption-free frames over scene text (letter blocks, station signs in the band) read as
+    "same", and a caption's sure end 1.3 s before the next one then lost to them."""
+    inside = change[max(0, ext.start_frame) : max(0, min(ext.end_frame - 1, len(change)))]
+    return bool(inside.size) and float(inside.max()) >= OVERRULED_P
+
+
 def _span_score(avg: np.ndarray, start: int, end: int) -> float:
     """The decoder's score of [start, end): mean log P(same) of the pairs inside (0 for one
     frame), as :func:`gpu_kernels.extents.decode.decode_intervals` reports it."""
@@ -206,7 +220,10 @@ def _recurring_lines(texts: Sequence[str]) -> set[str]:
     """Lines of the probe readings that are the scene's: read in ``RECURRING_PROBES`` probes or
     more, beside ``RECURRING_CONTEXTS`` different other readings or more (alone, and next to
     several captions: a letter block or a logo in the band read as a glyph or a word). A
-    caption's line comes with its own other lines only (and alone where those were missed)."""
+    caption's line comes with its own other lines only (and alone where those were missed).
+    Only short lines (``RECURRING_MAX_CHARS``) qualify: a caption held for 2.5 s over a sign
+    reads beside a different garbled piece of the sign in every other probe, and a layout
+    scene text (a URL, a station name) is removed before this by ``scene``."""
     seen: dict[str, set[str]] = {}
     count: dict[str, int] = {}
     for t in texts:
@@ -217,7 +234,8 @@ def _recurring_lines(texts: Sequence[str]) -> set[str]:
             if line:
                 seen.setdefault(line, set()).add("".join(lines[:k] + lines[k + 1 :]))
     return {line for line, ctx in seen.items()
-            if len(ctx) >= RECURRING_CONTEXTS and count[line] >= RECURRING_PROBES}
+            if len(ctx) >= RECURRING_CONTEXTS and count[line] >= RECURRING_PROBES
+            and len(line) <= RECURRING_MAX_CHARS}
 
 
 def _without_lines(text: str, drop: set[str]) -> str:
@@ -492,7 +510,9 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
 
     for ext in extents:
         unsure = id(ext) in gap_ids or is_unsure(avg, change, ext)
-        long = ext.end_time - ext.start_time > LONG_S
+        # Long or overruled spans are checked, but one that reads no text is kept (the model was
+        # sure of a caption there): the caption OCR decides.
+        long = ext.end_time - ext.start_time > LONG_S or overruled(change, ext)
         if not (unsure or long):
             continue
         s, e = max(0, ext.start_frame), min(ext.end_frame, n_frames)

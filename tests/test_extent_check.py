@@ -210,6 +210,27 @@ def test_unsure_span_without_text_is_dropped_sure_one_kept(three_captions, ocr_e
 
 
 @needs_font
+def test_a_sure_end_the_decoder_overruled_is_checked(three_captions, ocr_engine):
+    """Held-out scene_text_station: the model read the caption's end surely (valid_empty 0.98),
+    then "same" (0.85) over the caption-free frames with a sign in the band until the next
+    caption; the decoder kept one span for both, 1.3 s too long, and neither unsure nor long.
+    The overruled end is checked: the span is cut back to the caption."""
+    ocr, stats = CountingOcr(ocr_engine), CheckStats()
+    rows = {k: _confident(N, [(12, 40)]).forward[k] for k in range(N - 1)}
+    rows[26] = _one_hot(VALID_EMPTY, 0.98)
+    rows.update({k: _one_hot(SAME, 0.85) for k in range(27, 39)})
+    span = _extent(12, 40, score=-0.2)
+    out = check_extents(three_captions, [span], _probs(N, rows), ocr, DURATION, stats=stats)
+    assert stats.checked == 1 and stats.unsure == 0 and ocr.images > 0
+    assert len(out) == 1 and out[0].start_frame == 12 and abs(out[0].end_frame - 27) <= 2
+    # The same span without the sure end in it is left alone, unread.
+    ocr = CountingOcr(ocr_engine)
+    rows[26] = _one_hot(SAME, 0.85)
+    assert check_extents(three_captions, [span], _probs(N, rows), ocr, DURATION) == [span]
+    assert ocr.images == 0
+
+
+@needs_font
 def test_long_sure_span_is_checked_and_kept_if_nothing_is_read(tmp_path, ocr_engine):
     from tasks.storage import LocalStorage
 
@@ -326,6 +347,11 @@ def test_a_glyph_read_beside_several_captions_is_the_scenes():
              "", "We should leave.\n冈", "你还记得我们吗\nDo you remember", "你还记得我们吗\nDo you remember",
              "你还记得我们吗", "你还记得我们吗\nDo you remember"]
     assert _recurring_lines(texts) == {"冈"}
+    # A caption held over a sign, read alone and beside a different garbled piece of the sign
+    # in other probes (realworld midframe_station), is the caption.
+    held = ["这场雪大概要下到明天中午"] * 3 + ["这场雪大概要下到明天中午\n小日色排の0は（委口出礼）",
+                                           "这场雪大概要下到明天中午\n小日急越Dは（美口名礼）"]
+    assert _recurring_lines(held) == set()
     assert _without_lines("冈\nBreakfast is served.", {"冈"}) == "breakfastisserved"
 
 
