@@ -29,7 +29,7 @@ def _manifest(suite: str) -> list[dict]:
 MANIFEST = _manifest("realworld")
 HARD = _manifest("hard")
 LANGUAGES = _manifest("languages")
-REDRAW = _manifest("redraw")
+REDRAW = _manifest("redraw") + _manifest("redraw2")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:

@@ -27,7 +27,7 @@ DEFAULT_OUT = ROOT / "build" / "realworld"
 
 
 SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard",
-          "redraw": HERE.parent / "redraw"}
+          "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
