@@ -74,6 +74,7 @@ from .crop_infer import CaptionExtent, grid_seconds
 from .errors import Fatal
 from .ocr import OcrEngine, join_lines
 from .scene_text import without_scene_text
+from .types import PROBED_SCORE
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +428,7 @@ def _gap_spans(extents: list[CaptionExtent], evidence: Sequence[int], n_frames: 
     for a, b in zip(bounds[0::2], bounds[1::2]):
         if b - a >= MIN_GAP and (blind or any(a <= f < b for f in missed)):
             gs, ge = grid_seconds(a, b, duration)
-            out.append(CaptionExtent(a, b, gs, ge, -10.0, False, region))
+            out.append(CaptionExtent(a, b, gs, ge, PROBED_SCORE, False, region))
     st.gaps = len(out)
     return out
 
@@ -454,7 +455,7 @@ def _dip_spans(avg: np.ndarray, spans: list[CaptionExtent], n_frames: int, durat
     for a, b in runs:
         if b - a + 1 <= DIP_PAIRS:
             gs, ge = grid_seconds(a, b + 2, duration)
-            out.append(CaptionExtent(a, b + 2, gs, ge, -10.0, False, region))
+            out.append(CaptionExtent(a, b + 2, gs, ge, PROBED_SCORE, False, region))
     st.dips = len(out)
     return out
 

@@ -25,7 +25,7 @@ from .extract import extract_frames_and_ocr
 from .keys import VideoKeys
 from .scene_text import load_scene_texts, scene_texts_of
 from .subtitles import Cue, to_srt, to_vtt
-from .types import CropInferResult, CropRegion, ExtractResult
+from .types import PROBED_SCORE, CropInferResult, CropRegion, ExtractResult
 
 if TYPE_CHECKING:
     from .crop_infer import CaptionExtent
@@ -50,6 +50,7 @@ class Caption:
     confidence: float
     frame_count: int
     region_index: int = 0  # the caption region it was read in (PipelineResult.regions)
+    probed: bool = False  # found by the extent check's probes where the model decoded none
 
 
 @dataclass
@@ -165,11 +166,29 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                 keep = p if (p.end_frame - p.start_frame) * p.confidence >= (c.end_frame - c.start_frame) * c.confidence else c
             out[-1] = Caption(p.start_frame, c.end_frame, p.start, c.end, keep.text,
                               max(p.confidence, c.confidence), p.frame_count + c.frame_count,
-                              p.region_index)
+                              p.region_index, p.probed and c.probed)
         else:
             out.append(c)
     out = [c for c in out if len(bare(c.text)) >= 2 or c.end - c.start >= LONE_GLYPH_MAX_S]
+    out = _without_weak_probed(out)
     return [c for c in out if not _foreign_glyphs(c, out)]
+
+
+# A caption only the extent check's probes found (the model decoded none there) must read
+# within PROBED_MARGIN of the least sure of the PROBED_CONTEXT or more captions the model did
+# find in its region: the probes of a 0.5-s hesitation read scene texture too ("加工" at 0.86
+# among captions read at 0.98-1.0; Thai garble at 0.69 among tesseract readings of 0.81-0.91),
+# while a cue the model was blind to reads like its neighbours.
+PROBED_MARGIN = 0.05
+PROBED_CONTEXT = 2
+
+
+def _without_weak_probed(caps: list[Caption]) -> list[Caption]:
+    found = [c.confidence for c in caps if not c.probed]
+    if len(found) < PROBED_CONTEXT:
+        return caps
+    bar = min(found) - PROBED_MARGIN
+    return [c for c in caps if not c.probed or c.confidence >= bar]
 
 
 # A reading of at most this many Chinese, Japanese or Korean characters where under
@@ -346,7 +365,7 @@ def _read_captions(prefix: str, intervals: list[CaptionExtent], region_index: in
                            scene=scene)
     for n, (iv, r) in enumerate(zip(intervals, results), 1):
         caps.append(Caption(iv.start_frame, iv.end_frame, iv.start_time, iv.end_time, r.ocr_text,
-                            r.confidence, r.frame_count, region_index))
+                            r.confidence, r.frame_count, region_index, iv.score <= PROBED_SCORE))
         ctx.progress("caption-ocr", n, len(intervals))
     return caps
 

@@ -8,6 +8,10 @@ from typing import Any
 
 from .errors import InvalidCropRegion
 
+# The score (mean log P) the extent check gives a span its OCR probes found where the model
+# decoded no caption: a gap the layout saw text in, or a brief hesitation of the model.
+PROBED_SCORE = -10.0
+
 
 @dataclass(frozen=True)
 class CropRegion:

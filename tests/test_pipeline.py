@@ -259,3 +259,20 @@ def test_a_line_under_the_caption_floor_beside_a_caption_line_is_dropped_not_the
     assert text == "我们明天再来吧" and conf >= floor
     weak = [OcrBox("七大新", 0.55, 80, 0, 90, 40)]
     assert confident_lines(weak, floor) == weak  # nothing sure: the merge decides
+
+
+def test_a_caption_only_the_probes_found_must_read_like_the_ones_the_model_found():
+    """redraw moving_japan_vertical: a 0.5-s probe of the model's brief hesitation read "加工"
+    at 0.86 in a band whose captions read 0.98-1.0; languages th_station: "แ 7ส1ร1ราน." at 0.69
+    among tesseract readings of 0.81-0.91. A cue the model was blind to reads like the rest."""
+    found = [Caption(0, 20, 0, 2, "我们下午三点在咖啡馆见", 0.9998, 15),
+             Caption(100, 120, 10, 12, "I think the dog wants to play.", 0.9839, 14)]
+    texture = Caption(40, 45, 4, 4.5, "加工", 0.8628, 5, probed=True)
+    cue = Caption(60, 63, 6, 6.3, "Run!", 0.97, 3, probed=True)
+    kept = merge_captions([found[0], texture, cue, found[1]], min_confidence=caption_floor("rapidocr"))
+    assert texture not in kept and cue in kept
+    # With fewer than two captions the model found, there is nothing to compare with: kept.
+    assert texture in merge_captions([found[0], texture], min_confidence=caption_floor("rapidocr"))
+    # The same reading the model found itself stays (the floor alone decides).
+    model_found = Caption(40, 45, 4, 4.5, "加工", 0.8628, 5)
+    assert model_found in merge_captions([found[0], model_found, found[1]], min_confidence=caption_floor("rapidocr"))
