@@ -74,7 +74,7 @@ from .crop_infer import CaptionExtent, grid_seconds
 from .errors import Fatal
 from .ocr import OcrEngine, join_lines
 from .scene_text import without_scene_text
-from .types import PROBED_SCORE
+from .types import HESITATION_SCORE, PROBED_SCORE
 
 log = logging.getLogger(__name__)
 
@@ -455,7 +455,7 @@ def _dip_spans(avg: np.ndarray, spans: list[CaptionExtent], n_frames: int, durat
     for a, b in runs:
         if b - a + 1 <= DIP_PAIRS:
             gs, ge = grid_seconds(a, b + 2, duration)
-            out.append(CaptionExtent(a, b + 2, gs, ge, PROBED_SCORE, False, region))
+            out.append(CaptionExtent(a, b + 2, gs, ge, HESITATION_SCORE, False, region))
     st.dips = len(out)
     return out
 

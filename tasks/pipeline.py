@@ -25,7 +25,7 @@ from .extract import extract_frames_and_ocr
 from .keys import VideoKeys
 from .scene_text import load_scene_texts, scene_texts_of
 from .subtitles import Cue, to_srt, to_vtt
-from .types import PROBED_SCORE, CropInferResult, CropRegion, ExtractResult
+from .types import HESITATION_SCORE, CropInferResult, CropRegion, ExtractResult
 
 if TYPE_CHECKING:
     from .crop_infer import CaptionExtent
@@ -50,7 +50,7 @@ class Caption:
     confidence: float
     frame_count: int
     region_index: int = 0  # the caption region it was read in (PipelineResult.regions)
-    probed: bool = False  # found by the extent check's probes where the model decoded none
+    probed: bool = False  # read where only a probe of the model's brief hesitation saw text
 
 
 @dataclass
@@ -174,11 +174,13 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
     return [c for c in out if not _foreign_glyphs(c, out)]
 
 
-# A caption only the extent check's probes found (the model decoded none there) must read
-# within PROBED_MARGIN of the least sure of the PROBED_CONTEXT or more captions the model did
-# find in its region: the probes of a 0.5-s hesitation read scene texture too ("加工" at 0.86
-# among captions read at 0.98-1.0; Thai garble at 0.69 among tesseract readings of 0.81-0.91),
-# while a cue the model was blind to reads like its neighbours.
+# A caption found only by the extent check's probe of a brief hesitation of the model (no span
+# decoded there, no layout sighting) must read within PROBED_MARGIN of the least sure of the
+# PROBED_CONTEXT or more captions the model did find in its region: those probes read scene
+# texture too ("加工" at 0.86 among captions read at 0.98-1.0; Thai garble at 0.69 among
+# tesseract readings of 0.81-0.91), while a cue the model was blind to reads like its
+# neighbours. Gaps probed for the layout's sightings are not judged so: white text without an
+# outline, which the model misses, reads less surely than the captions it finds.
 PROBED_MARGIN = 0.05
 PROBED_CONTEXT = 2
 
@@ -365,7 +367,7 @@ def _read_captions(prefix: str, intervals: list[CaptionExtent], region_index: in
                            scene=scene)
     for n, (iv, r) in enumerate(zip(intervals, results), 1):
         caps.append(Caption(iv.start_frame, iv.end_frame, iv.start_time, iv.end_time, r.ocr_text,
-                            r.confidence, r.frame_count, region_index, iv.score <= PROBED_SCORE))
+                            r.confidence, r.frame_count, region_index, iv.score <= HESITATION_SCORE))
         ctx.progress("caption-ocr", n, len(intervals))
     return caps
 

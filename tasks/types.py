@@ -8,9 +8,11 @@ from typing import Any
 
 from .errors import InvalidCropRegion
 
-# The score (mean log P) the extent check gives a span its OCR probes found where the model
-# decoded no caption: a gap the layout saw text in, or a brief hesitation of the model.
+# Scores (in place of a mean log P) the extent check gives spans it found where the model decoded
+# no caption: a gap the layout's OCR saw caption text in (PROBED_SCORE), and a brief hesitation
+# of the model probed once (HESITATION_SCORE; see tasks.pipeline._without_weak_probed).
 PROBED_SCORE = -10.0
+HESITATION_SCORE = -11.0
 
 
 @dataclass(frozen=True)

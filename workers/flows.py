@@ -218,7 +218,7 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
     import os
 
     from tasks.pipeline import Caption, caption_floor, frames_to_seconds, merge_captions
-    from tasks.types import PROBED_SCORE
+    from tasks.types import HESITATION_SCORE
 
     keys, _version = parse_chunks_prefix(chunks_prefix)
     own = VideoKeys(tenant_id, video_id)
@@ -242,7 +242,7 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
         # Stored extents carry exact times; intervals given by a caller are on the 10 Hz grid.
         t0, t1 = (float(c[2]), float(c[3])) if len(c) >= 4 else frames_to_seconds(s, e, duration or 0.0)
         caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"],
-                            region_index, len(c) >= 6 and float(c[5]) <= PROBED_SCORE))
+                            region_index, len(c) >= 6 and float(c[5]) <= HESITATION_SCORE))
     # Stored extents carry the model's verdict at each junction; a caller's intervals do not.
     merged = merge_captions(caps, changes={int(c[0]): float(c[4]) for c in captions if len(c) >= 5} or None,
                             min_confidence=caption_floor(os.environ.get("CAPTIONACC_OCR", "rapidocr")))
