@@ -25,7 +25,7 @@ from .chunks import ChunkReader, check_range
 from .context import JobContext
 from .errors import CorruptData, Fatal, InvalidFrameRange, MissingObject
 from .keys import parse_chunks_prefix
-from .ocr import join_lines
+from .ocr import caption_floor, join_lines
 from .scene_text import load_scene_texts, without_scene_text
 from .types import CaptionOcrBatchResult, CaptionOcrResult
 
@@ -194,8 +194,6 @@ def ocr_captions(
     known = list(known)
     alone = len(ranges) + len(known) == 1  # a job for one caption: nothing known of those around it
     batch_size = max(1, getattr(ctx.ocr, "batch_size", 1))
-    from .pipeline import caption_floor  # the merge's floor; the pipeline imports this module lazily
-
     floor = caption_floor(ctx.ocr.name)
     pending: list[tuple[object, int]] = []
 

@@ -23,6 +23,7 @@ from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadat
 from .errors import CaptionAccError
 from .extract import extract_frames_and_ocr
 from .keys import VideoKeys
+from .ocr import caption_floor
 from .scene_text import load_scene_texts, scene_texts_of
 from .subtitles import Cue, to_srt, to_vtt
 from .types import HESITATION_SCORE, CropInferResult, CropRegion, ExtractResult
@@ -124,15 +125,6 @@ def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> b
     return not (changes and back_to_back and changes.get(c.start_frame, 0.0) >= CHANGE_SURE)
 
 
-# Tesseract's mean word confidence on the caption medians of uk_station (languages benchmark):
-# 0.70-0.96, and 0.49 for one whose line box took in the scene beside it (a caption with a few
-# wrong letters is worth more than a miss). Not yet measured on scene text alone.
-TESSERACT_FLOOR = 0.4
-# Per OCR engine, the recogniser confidence under which a caption's reading is not a caption:
-# RapidOCR reads burned-in captions at 0.93-1.0 (every caption of the realworld, wild, rvo_2
-# and held-aside sets) and scene text flashing through a band (sign fragments, letter blocks,
-# texture) at 0.55-0.83. Engines not listed (Google Vision scores words differently) keep all.
-MIN_CAPTION_CONFIDENCE = {"rapidocr": 0.85, "tesseract": TESSERACT_FLOOR}
 
 
 # A lone glyph shown for less than this is texture flashing through the band (a letter of a
@@ -140,9 +132,6 @@ MIN_CAPTION_CONFIDENCE = {"rapidocr": 0.85, "tesseract": TESSERACT_FLOOR}
 # briefly. Checked after joining, so a one-glyph fade step beside its caption is not lost.
 LONE_GLYPH_MAX_S = 0.5
 
-
-def caption_floor(ocr_engine: str) -> float:
-    return MIN_CAPTION_CONFIDENCE.get(ocr_engine, 0.0)
 
 
 def merge_captions(caps: list[Caption], max_gap_frames: int = 1,

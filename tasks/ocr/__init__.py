@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-from .base import OcrBox, OcrEngine, join_lines
+from .base import MIN_CAPTION_CONFIDENCE, TESSERACT_FLOOR, OcrBox, OcrEngine, caption_floor, join_lines
 
-__all__ = ["OcrBox", "OcrEngine", "join_lines", "open_ocr", "ENGINES"]
+__all__ = ["OcrBox", "OcrEngine", "join_lines", "caption_floor", "MIN_CAPTION_CONFIDENCE",
+           "TESSERACT_FLOOR", "open_ocr", "ENGINES"]
 
 ENGINES = ("rapidocr", "google-vision")
 

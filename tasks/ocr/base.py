@@ -84,3 +84,19 @@ def join_lines(boxes: Sequence[OcrBox]) -> tuple[str, float]:
     total = sum(len(b.text) for b in boxes) or 1
     conf = sum(b.confidence * len(b.text) for b in boxes) / total
     return "\n".join(lines), float(conf)
+
+
+# Tesseract's mean word confidence on the caption medians of uk_station (languages benchmark):
+# 0.70-0.96, and 0.49 for one whose line box took in the scene beside it (a caption with a few
+# wrong letters is worth more than a miss). Not yet measured on scene text alone.
+TESSERACT_FLOOR = 0.4
+# Per OCR engine, the recogniser confidence under which a caption's reading is not a caption:
+# RapidOCR reads burned-in captions at 0.93-1.0 (every caption of the realworld, wild, rvo_2
+# and held-aside sets) and scene text flashing through a band (sign fragments, letter blocks,
+# texture) at 0.55-0.83. Engines not listed (Google Vision scores words differently) keep all.
+MIN_CAPTION_CONFIDENCE = {"rapidocr": 0.85, "tesseract": TESSERACT_FLOOR}
+
+
+def caption_floor(ocr_engine: str) -> float:
+    """The engine's caption floor (0.0: keep every reading)."""
+    return MIN_CAPTION_CONFIDENCE.get(ocr_engine, 0.0)
