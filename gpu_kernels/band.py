@@ -14,7 +14,7 @@ from typing import Callable
 import av
 import numpy as np
 
-from .video import _quarter_turns, crop_transform
+from .video import _quarter_turns, crop_transform, frame_array
 
 _YUV420 = ("yuv420p", "yuvj420p")
 
@@ -47,7 +47,7 @@ class Band:
         """(h, w, 3) uint8 RGB, converted with the source frame's colour space and range."""
         if self.fmt == "rgb24":
             return self.data
-        return self.video_frame().to_ndarray(format="rgb24")
+        return frame_array(self.video_frame())
 
     @staticmethod
     def from_rgb(rgb: np.ndarray) -> "Band":

@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Callable, Iterable, Iterator, Sequence
 
 import av
+from av.video.reformatter import VideoReformatter
 import numpy as np
 
 from .errors import InputTooLarge, InvalidVideo
@@ -560,9 +561,22 @@ def _quarter_turns(frame: "av.VideoFrame") -> int:
     return int(round(float(angle) / 90)) % 4
 
 
+_reformatters = threading.local()
+
+
+def frame_array(frame: "av.VideoFrame", fmt: str = "rgb24") -> np.ndarray:
+    """``frame.to_ndarray(format=fmt)``, the same pixels, through one scaler per thread:
+    ``to_ndarray`` builds a new swscale context for every frame, which cost more than the
+    conversion itself (a 890×142 caption band: 0.49 ms → 0.16 ms)."""
+    r = getattr(_reformatters, "r", None)
+    if r is None:
+        r = _reformatters.r = VideoReformatter()
+    return r.reformat(frame, format=fmt).to_ndarray()
+
+
 def _upright(frame: "av.VideoFrame") -> np.ndarray:
     """(H, W, 3) RGB as displayed; a view (not contiguous) when the frame is rotated."""
-    img = frame.to_ndarray(format="rgb24")
+    img = frame_array(frame)
     k = _quarter_turns(frame)
     return np.rot90(img, k) if k else img
 

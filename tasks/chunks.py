@@ -21,6 +21,7 @@ import av
 import numpy as np
 
 from gpu_kernels.band import Band
+from gpu_kernels.video import frame_array
 
 from .errors import CorruptData, InvalidFrameRange, MissingObject
 from .keys import manifest_key
@@ -299,6 +300,6 @@ def read_frames(storage: Storage, prefix: str, start: int, end: int, want: int =
 def _decode_chunk(path: str, key: str, fmt: str = "rgb24") -> list[np.ndarray]:
     try:
         with av.open(path) as c:
-            return [f.to_ndarray(format=fmt) for f in c.decode(video=0)]
+            return [frame_array(f, fmt) for f in c.decode(video=0)]
     except (av.error.FFmpegError, IndexError) as e:
         raise CorruptData(f"chunk {key} cannot be decoded: {e}") from e

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gpu_kernels.band import Band, band_cropper
-from gpu_kernels.video import crop_transform, iter_frames_at_rate, iter_grid_windows, to_rgb
+from gpu_kernels.video import crop_transform, frame_array, iter_frames_at_rate, iter_grid_windows, to_rgb
 from tests import fixtures_media as media
 
 
@@ -111,3 +111,16 @@ def test_hardware_decoding_request_decodes_the_same_frames(clip25):
     soft = list(iter_grid_windows(clip25, 10.0, _number))
     hard = list(iter_grid_windows(clip25, 10.0, _number, hwaccel="cuda"))
     assert hard == soft
+
+
+def test_frame_array_converts_like_to_ndarray_with_one_scaler_per_thread():
+    """The shared scaler must follow each frame's own format, colour space, range and size, not
+    the previous frame's: frames of several kinds go through it in turn."""
+    rng = np.random.default_rng(0)
+    kinds = [("yuv420p", 2, 0, 96, 160), ("yuv420p", 1, 1, 96, 160), ("yuvj420p", 5, 2, 48, 64),
+             ("nv12", 1, 1, 96, 160), ("yuv420p", 2, 0, 48, 64), ("yuv420p", 1, 2, 96, 160)]
+    for fmt, colorspace, color_range, h, w in kinds:
+        f = av.VideoFrame.from_ndarray(rng.integers(0, 256, (h * 3 // 2, w), dtype=np.uint8), format=fmt)
+        f.colorspace, f.color_range = colorspace, color_range
+        for out in ("rgb24", "gray"):
+            assert np.array_equal(frame_array(f, out), f.to_ndarray(format=out)), (fmt, colorspace, color_range, out)
