@@ -301,10 +301,13 @@ def caption_extents(path, box, probs: PairProbs, duration: float, predictor,
     if windows is not None and intervals:
         from gpu_kernels.extents.refine import refine_boundaries
 
-        points = sorted({iv.start for iv in intervals} | {iv.end for iv in intervals})
-        at = windows.refine(points)
-        log.info("boundary windows kept: %d of %d samples, for %d boundaries",
-                 windows.kept, windows.count, len(points))
+        starts, ends = {iv.start for iv in intervals}, {iv.end for iv in intervals}
+        points = sorted(starts | ends)
+        # A fade moves a boundary with nothing on its other side; back to back, it is a change.
+        kinds = {**{b: "start" for b in starts - ends}, **{b: "end" for b in ends - starts}}
+        at = windows.refine(points, kinds)
+        log.info("boundary windows kept: %d of %d samples, for %d boundaries (%d at a fade's edge)",
+                 windows.kept, windows.count, len(points), windows.fades)
         missing = [b for b in points if at[b] is None]
         if missing:
             log.info("refining %d of %d boundaries by decoding", len(missing), len(points))
