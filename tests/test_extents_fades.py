@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gpu_kernels.extents.fades import fade_line, stage, text_pixels
+from gpu_kernels.extents.fades import fade_line, luma, luma_at, stage, text_pixels
 
 
 def fade_edge(points, kind, frame_s):
@@ -51,8 +51,22 @@ def test_stage_reads_how_far_a_frame_is_from_one_reference_to_the_other():
     idx = text_pixels(bg, text)
     assert idx is not None and idx.size > 200
     for a in (0.0, 0.3, 0.7, 1.0):
-        assert stage((1 - a) * bg + a * text, bg, text, idx) == pytest.approx(a, abs=1e-5)
+        assert stage(luma_at((1 - a) * bg + a * text, idx), bg, text, idx) == pytest.approx(a, abs=1e-4)
     assert text_pixels(bg, bg + 5) is None  # nothing changed: nothing to measure
+
+
+def test_luma_reads_a_yuv_bands_y_plane_where_the_rgb_conversion_agrees():
+    from gpu_kernels.band import Band
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(16, 236, (32, 64), dtype=np.uint8)
+    data = np.concatenate([y, np.full((16, 64), 128, np.uint8)])  # neutral chroma: grey pixels
+    band = Band(data, "yuv420p")
+    idx = np.arange(0, 32 * 64, 7)
+    assert np.array_equal(luma_at(band, idx), y.reshape(-1)[idx].astype(np.float32))
+    assert np.array_equal(luma(band), y.astype(np.float32))
+    rgb_luma = luma(Band.from_rgb(band.rgb()))  # BT.601 limited range: luma maps 16-235 to 0-255
+    assert np.corrcoef(rgb_luma.ravel(), y.ravel())[0, 1] > 0.999
 
 
 # --- end to end on a libass fade ---------------------------------------------------------------

@@ -27,9 +27,9 @@ def _manifest(suite: str) -> list[dict]:
 
 
 MANIFEST = _manifest("realworld")
-HARD = _manifest("hard")
+HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
-REDRAW = _manifest("redraw") + _manifest("redraw2")
+REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:

@@ -27,7 +27,9 @@ DEFAULT_OUT = ROOT / "build" / "realworld"
 
 
 SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard",
-          "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2"}
+          "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2",
+          "redraw3": HERE.parent / "redraw3", "hard3": HERE.parent / "hard3",
+          "fades": HERE.parent / "fades"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:

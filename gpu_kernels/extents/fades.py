@@ -40,9 +40,12 @@ MAX_SHIFT_S = 0.3  # never move a boundary further than this
 
 
 def luma(band) -> np.ndarray:
-    """The band's luma plane, (h, w) float32 (a :class:`~gpu_kernels.band.Band` or RGB array)."""
+    """The band's luma plane, (h, w) float32 (a :class:`~gpu_kernels.band.Band`, an RGB array,
+    or a luma plane already)."""
     data = getattr(band, "data", band)
     fmt = getattr(band, "fmt", "rgb24")
+    if data.ndim == 2 and fmt == "rgb24":
+        return np.asarray(data, np.float32)
     if fmt != "rgb24":
         return data[: data.shape[0] * 2 // 3].astype(np.float32)
     rgb = np.asarray(data, np.float32)
@@ -56,10 +59,20 @@ def text_pixels(pre: np.ndarray, post: np.ndarray) -> np.ndarray | None:
     return idx if idx.size >= MIN_PIXELS else None
 
 
+def luma_at(band, idx: np.ndarray) -> np.ndarray:
+    """The band's luma at flat pixel indices ``idx``, float32: read straight from the Y plane of
+    a YUV band (no whole-band conversion: a 10-min video measures thousands of frames)."""
+    data = getattr(band, "data", band)
+    if getattr(band, "fmt", "rgb24") != "rgb24":
+        return data.reshape(-1)[idx].astype(np.float32)  # the Y plane is the first h rows
+    return luma(band).reshape(-1)[idx]
+
+
 def stage(frame: np.ndarray, pre: np.ndarray, post: np.ndarray, idx: np.ndarray) -> float:
-    """β: how far ``frame`` has come from ``pre`` to ``post`` on the pixels ``idx``."""
-    f, p, q = frame.ravel()[idx], pre.ravel()[idx], post.ravel()[idx]
-    return float(np.median((f - p) / (q - p)))
+    """β: how far ``frame`` has come from ``pre`` to ``post`` on the pixels ``idx`` (``frame``
+    holds those pixels' values, :func:`luma_at`; ``pre`` and ``post`` are whole luma planes)."""
+    p, q = pre.reshape(-1)[idx], post.reshape(-1)[idx]
+    return float(np.median((frame - p) / (q - p)))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Iterable
 import numpy as np
 
 from .base import BACKWARD_OF, DIFFERENT, EMPTY_EMPTY, SAME, PairPredictor, PairProbs
-from .fades import MAX_SHIFT_S, FadeLine, fade_line, luma, stage, text_pixels
+from .fades import MAX_SHIFT_S, FadeLine, fade_line, luma, luma_at, stage, text_pixels
 from .refine import change_position
 
 KEEP_BELOW = 0.9  # keep a window unless P(no change), both readings averaged, reaches this
@@ -99,14 +99,15 @@ class BoundaryWindows:
         idx = text_pixels(p_y, q_y)
         if idx is None:
             return
-        points = []
-        for i in range(b - FADE_REACH, b + FADE_REACH + 1):
-            got = self._sample(i)
-            if got is not None:
-                points += [(float(t), stage(luma(band), p_y, q_y, idx)) for t, band in got[1]]
-        seen = [beta for t, beta in points if t == self._kept[b]]
-        if len(points) < 3 or not seen or not FADE_SEEN[0] < seen[0] < FADE_SEEN[1]:
+        now = self._kept[b]
+        frames = [(float(t), band) for i in range(b - FADE_REACH, b + FADE_REACH + 1)
+                  for t, band in (self._sample(i) or (None, []))[1]]
+        # The model's own frame first: on a cut (most boundaries) it is the whole change, and
+        # nothing more is read.
+        seen = [stage(luma_at(band, idx), p_y, q_y, idx) for t, band in frames if t == now]
+        if len(frames) < 3 or not seen or not FADE_SEEN[0] < seen[0] < FADE_SEEN[1]:
             return
+        points = [(t, stage(luma_at(band, idx), p_y, q_y, idx)) for t, band in frames]
         line = fade_line(points, float(np.median(np.diff(sorted(t for t, _ in points)))))
         if line is not None:
             self._fade[b] = line
