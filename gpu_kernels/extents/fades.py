@@ -36,6 +36,10 @@ MAX_RESIDUAL = 0.12  # a ramp point farther than this from the fitted line: not 
 # Every frame, ramp or not, within this of the line held to [0, 1]: a background drifting a
 # little before a cut draws a gentle "ramp" of two frames that the jump after it belies.
 MAX_OFF_LINE = 0.2
+# No frame may rise more than this many times the fade's own step per frame: a caption cut in
+# over a background that was already changing (a passer-by in the band) draws a ramp, then
+# jumps where the caption appears.
+MAX_JUMP = 2.0  # measured: fades 1.0-1.6 times their step, cuts over a changing scene 2.4-3.2
 MAX_SHIFT_S = 0.3  # never move a boundary further than this
 
 
@@ -112,5 +116,8 @@ def fade_line(points: Sequence[tuple[float, float]], frame_s: float) -> FadeLine
         return None
     every = np.array([[p[0] - ref, p[1]] for p in pts])
     if np.abs(every[:, 1] - np.clip(slope * every[:, 0] + icpt, 0, 1)).max() > MAX_OFF_LINE:
+        return None
+    per_frame = np.diff(every[:, 1]) / np.maximum(1.0, np.diff(every[:, 0]) / frame_s)
+    if per_frame.max() > MAX_JUMP * slope * frame_s:
         return None
     return FadeLine(float(ref), float(slope), float(icpt), float(frame_s))

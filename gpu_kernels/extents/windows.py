@@ -49,6 +49,7 @@ class BoundaryWindows:
         self._fade_wait: set[int] = set()  # unsure b whose fade is measured once b+5 is read
         self._fade: dict[int, FadeLine] = {}  # b → the line of the fade across it
         self._fade_ref: dict[int, int] = {}  # b → the reference distance it was measured at
+        self._fade_stages: dict[int, dict[float, float]] = {}  # b → {frame time: stage} it was fitted to
         self._placed = 0
 
     def add(self, index: int, band, window: list) -> None:
@@ -112,6 +113,7 @@ class BoundaryWindows:
         if line is not None:
             self._fade[b] = line
             self._fade_ref[b] = ref
+            self._fade_stages[b] = dict(points)
 
     def _steady_references(self, b: int, ref: int) -> bool:
         """Whether the model read no change at either reference (the pairs ``b - ref`` and
@@ -168,8 +170,9 @@ class BoundaryWindows:
     def _fade_edge(self, b: int, kind: str | None) -> float | None:
         """The edge of the fade measured at ``b`` or at a neighbour in the same unsure stretch (a
         fade spans two or three samples and the decoder may put the boundary on any of them,
-        while only one may have references clear of the fade), if it lies within MAX_SHIFT_S of
-        where the model put the change, on the side a fade moves it, and between the references."""
+        while only one may have references clear of the fade; ``b``'s own frame must lie
+        part-way along the neighbour's), if it lies within MAX_SHIFT_S of where the model put
+        the change, on the side a fade moves it, and between the references."""
         if kind not in ("start", "end"):
             return None
         now = self._kept[b]
@@ -177,6 +180,8 @@ class BoundaryWindows:
             line = self._fade.get(c)
             if line is None or c not in self._kept:
                 continue
+            if c != b and not FADE_SEEN[0] < self._fade_stages[c].get(now, -1.0) < FADE_SEEN[1]:
+                continue  # this boundary's own frame is not part-way along that fade: another change
             edge = line.edge(kind)
             half = line.frame_s / 2
             lo, hi = (now - MAX_SHIFT_S, now + half) if kind == "start" else (now - half, now + MAX_SHIFT_S)
