@@ -119,7 +119,7 @@ class BoundaryWindows:
         """Whether the model read no change at either reference (the pairs ``b - ref`` and
         ``b + ref - 1``), so each shows one state whole. Between them it may read anything:
         a fading caption reads as a change to another caption, and a busy band's empty frames as
-        the same caption, so the pixels, not the classes, tell a fade (:func:`.fades.fade_edge`)."""
+        the same caption, so the pixels, not the classes, tell a fade (:func:`.fades.fade_line`)."""
         for k in (b - ref, b + ref - 1):
             p = self._pair_p.get(k)
             if p is None or p[SAME] + p[EMPTY_EMPTY] < FADE_SURE:
