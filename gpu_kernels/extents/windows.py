@@ -12,7 +12,7 @@ length.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import numpy as np
 
@@ -35,6 +35,15 @@ FADE_SURE = 0.5
 FADE_NOT_DIFFERENT = 0.5  # a pair read as one caption changing to another at least this surely: no fade
 
 
+class _Fade(NamedTuple):
+    """A fade measured across one boundary: its line, the reference distance (samples) it was
+    measured at, and the stage of every frame it was fitted to, by frame time."""
+
+    line: FadeLine
+    ref: int
+    stages: dict[float, float]
+
+
 class BoundaryWindows:
     def __init__(self, predictor: PairPredictor, rate: float = 10.0, keep_below: float = KEEP_BELOW) -> None:
         self.predictor, self.keep_below = predictor, keep_below
@@ -47,9 +56,7 @@ class BoundaryWindows:
         self._recent: dict[int, tuple[object, list]] = {}  # decided samples a fade may still need
         self._pair_p: dict[int, np.ndarray] = {}  # k → class probabilities of pair (k, k+1), both readings
         self._fade_wait: set[int] = set()  # unsure b whose fade is measured once b+5 is read
-        self._fade: dict[int, FadeLine] = {}  # b → the line of the fade across it
-        self._fade_ref: dict[int, int] = {}  # b → the reference distance it was measured at
-        self._fade_stages: dict[int, dict[float, float]] = {}  # b → {frame time: stage} it was fitted to
+        self._fade: dict[int, _Fade] = {}  # b → the fade measured across it
         self._placed = 0
 
     def add(self, index: int, band, window: list) -> None:
@@ -111,9 +118,7 @@ class BoundaryWindows:
         points = [(t, stage(luma_at(band, idx), p_y, q_y, idx)) for t, band in frames]
         line = fade_line(points, float(np.median(np.diff(sorted(t for t, _ in points)))))
         if line is not None:
-            self._fade[b] = line
-            self._fade_ref[b] = ref
-            self._fade_stages[b] = dict(points)
+            self._fade[b] = _Fade(line, ref, dict(points))
 
     def _steady_references(self, b: int, ref: int) -> bool:
         """Whether the model read no change at either reference (the pairs ``b - ref`` and
@@ -177,16 +182,15 @@ class BoundaryWindows:
             return None
         now = self._kept[b]
         for c in (b, b - 1, b + 1):
-            line = self._fade.get(c)
-            if line is None or c not in self._kept:
+            fade = self._fade.get(c)
+            if fade is None or c not in self._kept:
                 continue
-            if c != b and not FADE_SEEN[0] < self._fade_stages[c].get(now, -1.0) < FADE_SEEN[1]:
+            if c != b and not FADE_SEEN[0] < fade.stages.get(now, -1.0) < FADE_SEEN[1]:
                 continue  # this boundary's own frame is not part-way along that fade: another change
-            edge = line.edge(kind)
-            half = line.frame_s / 2
+            edge = fade.line.edge(kind)
+            half = fade.line.frame_s / 2
             lo, hi = (now - MAX_SHIFT_S, now + half) if kind == "start" else (now - half, now + MAX_SHIFT_S)
-            ref = self._fade_ref[c]
-            lo, hi = max(lo, float((c - ref) * self.step)), min(hi, float((c + ref) * self.step))
+            lo, hi = max(lo, float((c - fade.ref) * self.step)), min(hi, float((c + fade.ref) * self.step))
             if lo <= edge <= hi:
                 return edge
         return None
