@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
 from make_scripts import (  # noqa: E402
-    Frame, dialogue_style, texts_for, timeline, write_if_changed, write_manifest, zh_or_en,
+    Frame, dialogue_style, draw_args, texts_for, timeline, write_if_changed, write_manifest, zh_or_en,
 )
 from synth.ass import build_script, check_fonts, footage_segment  # noqa: E402
 
@@ -54,15 +54,8 @@ def gen_fade_lengths(rng: random.Random, fr: Frame, language: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=SEED, help=f"(default {SEED}: the fades suite)")
-    ap.add_argument("--dest", type=Path, default=HERE, help="folder for scripts/ and clips.json (default: here)")
-    a = ap.parse_args(argv)
-    seed, dest = a.seed, a.dest.resolve()
+    seed, dest = draw_args(argv, __doc__, SEED, "fades", HERE)
     scripts = dest / "scripts"
-    scripts.mkdir(parents=True, exist_ok=True)
     manifest = []
     for name, footage, duration, language, fonts in CLIPS:
         rng = random.Random(f"{seed}:{name}")

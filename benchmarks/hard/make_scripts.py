@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
 from make_scripts import (  # noqa: E402
-    Frame, dialogue_style, fits, plain_clip, text_width, timeline, zh_or_en, texts_for,
+    Frame, dialogue_style, draw_args, fits, plain_clip, text_width, timeline, zh_or_en, texts_for,
     write_if_changed, write_manifest,
 )
 from synth.ass import BLACK, WHITE, YELLOW, build_script, check_fonts, colour, footage_segment  # noqa: E402
@@ -171,15 +171,8 @@ GENERATORS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=SEED, help=f"(default {SEED}: the hard suite)")
-    ap.add_argument("--dest", type=Path, default=HERE, help="folder for scripts/ and clips.json (default: here)")
-    a = ap.parse_args(argv)
-    seed, dest = a.seed, a.dest.resolve()
+    seed, dest = draw_args(argv, __doc__, SEED, "hard", HERE)
     scripts = dest / "scripts"
-    scripts.mkdir(parents=True, exist_ok=True)
     manifest = []
     for name, cls, footage, duration, language, fonts, extra in CLIPS:
         rng = random.Random(f"{seed}:{name}")

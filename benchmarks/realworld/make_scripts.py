@@ -605,16 +605,23 @@ def write_manifest(dest: Path, seed: int, manifest: list[dict]) -> None:
                                      + "\n", encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
+def draw_args(argv: list[str] | None, doc: str | None, seed: int, suite: str, here: Path) -> tuple[int, Path]:
+    """A generator's ``--seed`` and ``--dest`` (its own suite's seed and folder by default), with
+    ``dest/scripts`` made: the same generator draws a held-out suite from another seed."""
     import argparse
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=SEED, help=f"(default {SEED}: the realworld suite)")
-    ap.add_argument("--dest", type=Path, default=HERE, help="folder for scripts/ and clips.json (default: here)")
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=seed, help=f"(default {seed}: the {suite} suite)")
+    ap.add_argument("--dest", type=Path, default=here, help="folder for scripts/ and clips.json (default: here)")
     a = ap.parse_args(argv)
-    seed, dest = a.seed, a.dest.resolve()
+    dest = a.dest.resolve()
+    (dest / "scripts").mkdir(parents=True, exist_ok=True)
+    return a.seed, dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    seed, dest = draw_args(argv, __doc__, SEED, "realworld", HERE)
     scripts = dest / "scripts"
-    scripts.mkdir(parents=True, exist_ok=True)
     manifest = []
     for name, cls, footage, duration, language, fonts in CLIPS:
         rng = random.Random(f"{seed}:{name}")
