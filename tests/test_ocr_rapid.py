@@ -215,3 +215,16 @@ def test_a_reread_keeps_only_lines_like_the_captions_of_the_batch(ocr_engine, ba
     fake[id(bands[0])] = [OcrBox("Hello there", 0.99, 400, 30, 480, band_line),
                           OcrBox("www.example.com", 0.99, 10, 4, 200, 0.4 * band_line)]
     assert [b.text for b in ocr_engine.recognize_batch(bands)[0]] == ["Hello there"]
+
+
+def test_onnx_sessions_wait_for_work_without_spinning(ocr_engine, bands):
+    # Spinning intra-op threads took the cores the decoder and encoders share with the OCR.
+    import gc
+
+    import onnxruntime as ort
+
+    ocr_engine.recognize_batch(bands[:2])  # the band detector is made on first use
+    sessions = [o for o in gc.get_objects() if isinstance(o, ort.InferenceSession)]
+    assert sessions
+    for s in sessions:
+        assert s.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
