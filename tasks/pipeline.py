@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from gpu_kernels.extents.base import BACKWARD_OF, DIFFERENT, PairProbs
 from gpu_kernels.text import bare, edit_distance
 
-from .context import JobContext
+from .context import JobContext, settle_heap
 from .databases import CAPTIONS_SCHEMA, open_db, new_db, publish_db, set_metadata
 from .errors import CaptionAccError
 from .extract import extract_frames_and_ocr
@@ -340,6 +340,7 @@ def preload_inference(ctx: JobContext) -> threading.Thread:
             ctx.predictor
         except Exception:  # noqa: BLE001 - crop-and-infer loads it again and reports the error
             log.debug("preloading the extents model failed", exc_info=True)
+        settle_heap()
 
     thread = threading.Thread(target=load, name="preload-inference", daemon=True)
     thread.start()

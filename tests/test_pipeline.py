@@ -194,7 +194,8 @@ def test_merge_drops_a_lone_glyph_flashed_briefly_but_keeps_a_held_one():
 
 def test_the_pipeline_loads_torch_in_a_thread_beside_extract():
     """Importing the pipeline (the CLI's run) does not import torch (~3 s): preload_inference
-    imports it and loads the extents model in a thread while extract runs."""
+    imports it and loads the extents model in a thread while extract runs, then freezes the
+    heap (tasks.context.settle_heap)."""
     import subprocess
     import sys
 
@@ -210,6 +211,8 @@ def test_the_pipeline_loads_torch_in_a_thread_beside_extract():
         "assert t.name == 'preload-inference' and t is not threading.current_thread()\n"
         "t.join()\n"
         "assert 'torch' in sys.modules and ctx._predictor is not None and ctx._ocr is not None\n"
+        "import gc\n"
+        "assert gc.get_freeze_count() > 50000, 'the loaded heap is not frozen'\n"
         "print('ok')\n"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -58,6 +58,9 @@ def warm_models(ctx) -> None:
     for name in filter(None, (w.strip() for w in wanted.split(","))):
         if name in ("predictor", "ocr"):
             getattr(ctx, name)
+    from tasks.context import settle_heap
+
+    settle_heap()  # what a worker loaded stays: keep it out of every later collection
 
 
 @worker_process_init.connect
