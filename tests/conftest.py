@@ -73,6 +73,19 @@ _keep_children_off_realtime()
 # would be two fixtures, and two servers.
 from tests.services.prefect_server import prefect_server  # noqa: E402,F401 - fixture
 
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """The pipeline freezes the heap once its models are loaded (tasks.context.settle_heap),
+    right for a worker or a CLI run, not for this one long process: what a test leaves behind
+    in a reference cycle (a Celery AsyncResult, whose __del__ talks to Redis) must still be
+    collected by its teardown, which runs after this, not at exit."""
+    yield
+    import gc
+
+    gc.unfreeze()
+
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 
