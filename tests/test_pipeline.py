@@ -211,6 +211,8 @@ def test_the_pipeline_loads_torch_in_a_thread_beside_extract():
         "assert t.name == 'preload-inference' and t is not threading.current_thread()\n"
         "t.join()\n"
         "assert 'torch' in sys.modules and ctx._predictor is not None and ctx._ocr is not None\n"
+        "import torch\n"
+        "assert torch.get_num_threads() == 1, 'the CPU model runs on more than one thread'\n"
         "import gc\n"
         "assert gc.get_freeze_count() > 50000, 'the loaded heap is not frozen'\n"
         "print('ok')\n"
