@@ -43,6 +43,17 @@ def test_a_cut_drift_or_a_jumpy_change_is_no_fade():
     assert fade_edge(steps, "start", FRAME) is None  # two reveals, not one line
 
 
+def test_a_cut_followed_by_the_scene_drifting_on_is_no_fade():
+    # Measured (redraw2 two_regions_station, no fade in the script): a caption cut off at 8.3 s
+    # over a panning station scene. The pixels it left drift on to the later reference, so the
+    # stages ramp after a cut frame that jumped 1.95 times the ramp's own step; every fade
+    # placed in the redraw suites jumped at most 1.44 times it.
+    stages = [0.0, 0.0, 0.0, 0.0, 0.0, 0.01, 0.01, 0.02, 0.02, 0.03, 0.04, 0.31, 0.44, 0.58, 0.75,
+              0.85, 0.92, 0.97, 0.99, 1.0, 1.0]
+    pts = [(7.933 + k * FRAME, b) for k, b in enumerate(stages)]
+    assert fade_edge(pts, "end", FRAME) is None
+
+
 def test_stage_reads_how_far_a_frame_is_from_one_reference_to_the_other():
     rng = np.random.default_rng(1)
     bg = rng.uniform(0, 120, (40, 200)).astype(np.float32)
