@@ -20,7 +20,6 @@ import datetime
 import json
 import os
 import resource
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +27,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+import tasks.extract as extract_mod  # noqa: E402
+from tasks.context import JobContext  # noqa: E402
+from tasks.keys import VideoKeys  # noqa: E402
+from tasks.ocr.rapid import FRAME_SIDE, RapidOcrEngine  # noqa: E402
+from tasks.storage import LocalStorage  # noqa: E402
 
 TENANT = "7d0c6a4e-1b2c-4d3e-8f90-a1b2c3d4e5f6"
 VIDEO = "8d9b2f4c-7e6a-4b1d-9c8e-f0e1d2c3b4a5"
@@ -61,23 +66,13 @@ def cpu_s() -> float:
 
 
 def regions_of(video: Path, setting: dict, engines: dict) -> tuple[list[list[float]], float]:
-    import tasks.extract as extract_mod
-    from tasks.context import JobContext
-    from tasks.keys import VideoKeys
-    from tasks.ocr.rapid import FRAME_SIDE, RapidOcrEngine
-    from tasks.storage import LocalStorage
-
     side = setting.get("side", FRAME_SIDE)
     if side not in engines:
         engines[side] = RapidOcrEngine(frame_side=side)
     with tempfile.TemporaryDirectory() as d:
         storage = LocalStorage(d)
         keys = VideoKeys(TENANT, VIDEO)
-        os.makedirs(os.path.dirname(storage.path(keys.video)), exist_ok=True)
-        try:
-            os.link(video, storage.path(keys.video))
-        except OSError:  # another file system (a symlink would resolve outside the root)
-            shutil.copyfile(video, storage.path(keys.video))
+        storage.put_file(keys.video, str(video))
         ctx = JobContext(storage=storage, device_name="cpu", lang="")
         ctx._ocr = engines[side]
         saved = extract_mod.MIN_LAYOUT_FRAMES
