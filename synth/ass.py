@@ -20,6 +20,7 @@ Footage split: evaluation uses the second half of every footage clip, training t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -501,3 +502,74 @@ def render(script_path: str | os.PathLike, footage: str, duration: float, out_pa
     return {"video": out.name, "fps": float(fps), "frames": n_frames,
             "captions": truth(script.events, fps, n_frames)}
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Montages: hard cuts between footage clips, as edited video has
+
+
+@dataclass(frozen=True)
+class Piece:
+    """``frames`` frames of footage ``footage`` (a file name in ``footage_dir()``), from
+    ``offset`` seconds into its ``part`` half."""
+
+    footage: str
+    offset: float
+    frames: int
+    part: str = "eval"
+
+
+def cut_frames(pieces: Sequence[Piece]) -> list[int]:
+    """The frame index where each piece after the first begins: the montage's hard cuts."""
+    out, k = [], 0
+    for p in pieces[:-1]:
+        k += p.frames
+        out.append(k)
+    return out
+
+
+def montage_background(pieces: Sequence[Piece], size: tuple[int, int], fps: Fraction,
+                       out_path: str | os.PathLike, ffmpeg: str | None = None) -> Path:
+    """The pieces one after another with hard cuts, each scaled to cover ``size`` and cropped to
+    it (no bars), on one frame grid: piece i fills frames [sum of the earlier pieces' frames, +
+    its own). Encoded near-losslessly; cached under ``out_path`` (name it by the pieces)."""
+    out = Path(out_path)
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    inputs, graph = [], []
+    for i, p in enumerate(pieces):
+        seg = footage_segment(p.footage, p.part)
+        start = seg.start + p.offset
+        if start + p.frames / fps > seg.end + 1e-6:
+            raise ValueError(f"piece {i} ({p}) runs past the {p.part} half of {p.footage} ({seg.end:.2f} s)")
+        inputs += ["-i", str(seg.footage.path)]
+        graph.append(f"[{i}:v]trim=start={start:.6f},setpts=PTS-STARTPTS,fps={fps},"
+                     f"trim=end_frame={p.frames},setpts=PTS-STARTPTS,"
+                     f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1[p{i}]")
+    graph.append("".join(f"[p{i}]" for i in range(len(pieces)))
+                 + f"concat=n={len(pieces)}:v=1:a=0,setpts=N/(FRAME_RATE*TB)[v]")
+    tmp = out.with_suffix(".tmp.mp4")
+    _run([ffmpeg or ffmpeg_binary(), "-y", "-v", "error", *inputs, "-filter_complex", ";".join(graph),
+          "-map", "[v]", "-r", str(fps), "-c:v", "libx264", "-preset", "veryfast", "-crf", "12",
+          "-pix_fmt", "yuv420p", "-an", str(tmp)])
+    tmp.replace(out)
+    return out
+
+
+def render_montage(script_path: str | os.PathLike, pieces: Sequence[Piece], size: tuple[int, int],
+                   fps: Fraction, out_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> dict:
+    """Burn a script over a montage of footage pieces (:func:`montage_background`); as
+    :func:`render`, returns the truth dict, with the cut frames added."""
+    out = Path(out_path)
+    n_frames = sum(p.frames for p in pieces)
+    script = read_script(script_path)
+    if (script.width, script.height) != tuple(size):
+        raise ValueError(f"{script_path}: PlayRes {script.width}x{script.height} differs from {size}")
+    cache = Path(cache_dir) if cache_dir else out.parent / "_footage"
+    tag = hashlib.sha1(repr((list(pieces), tuple(size), str(fps))).encode()).hexdigest()[:10]
+    bg = montage_background(pieces, size, fps, cache / f"montage_{tag}.mp4")
+    burn(script_path, bg, out, fps, n_frames)
+    return {"video": out.name, "fps": float(fps), "frames": n_frames, "cuts": cut_frames(pieces),
+            "captions": truth(script.events, fps, n_frames)}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from synth.ass import (
-    Event, LibassUnavailable, Style, ass_time_for_frame, build_script, footage_dir, frame_at_or_after,
+    Event, LibassUnavailable, Piece, Style, ass_time_for_frame, cut_frames, footage_segment, render_montage, build_script, footage_dir, frame_at_or_after,
     frame_count, has_subtitles_filter, is_caption, parse_script, plain_text, read_script, render,
     require_subtitles_filter, truth, write_script,
 )
@@ -29,7 +29,8 @@ def _manifest(suite: str) -> list[dict]:
 MANIFEST = _manifest("realworld")
 HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
-REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades")
+REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades") + _manifest("cuts")
+CUTS = _manifest("cuts")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:
@@ -90,6 +91,43 @@ def test_script_round_trip():
     assert caps == [{"start": 0.4, "end": 1.6, "text": "two\nlines"}, {"start": 1.6, "end": 2.0, "text": "next"}]
     with pytest.raises(ValueError, match="within"):  # 2.00 s is a frame time at 25 fps: either frame
         truth([Event(1.59, 2.0, "next")], Fraction(25), 75)
+
+
+@pytest.mark.parametrize("clip", CUTS, ids=[c["name"] for c in CUTS])
+def test_cuts_montage_fits_the_evaluation_halves(clip):
+    """Each piece of a cuts clip lies inside its footage's evaluation half, the pieces fill the
+    clip exactly, and the manifest's cut frames are where the pieces meet."""
+    if not footage_dir().exists():
+        pytest.skip(f"no shared footage in {footage_dir()}")
+    pieces = [Piece(**p) for p in clip["montage"]]
+    fps = Fraction(clip["fps"])
+    assert sum(p.frames for p in pieces) == frame_count(clip["duration"], fps)
+    assert cut_frames(pieces) == clip["cuts"]
+    assert all(a.footage != b.footage for a, b in zip(pieces, pieces[1:]))  # every cut a hard cut
+    for p in pieces:
+        seg = footage_segment(p.footage, "eval")
+        assert p.part == "eval" and p.offset >= 0
+        assert seg.start + p.offset + p.frames / fps <= seg.end + 1e-6
+
+
+def test_render_montage_cuts_on_the_named_frames(tmp_path):
+    av = pytest.importorskip("av")
+    if not has_subtitles_filter():
+        pytest.skip("ffmpeg has no libass 'subtitles' filter")
+    if not (footage_dir() / "snow_rally.mp4").exists():
+        pytest.skip(f"no shared footage in {footage_dir()}")
+    w, h, fps = 320, 180, Fraction(25)
+    write_script(tmp_path / "m.ass", [Event(ass_time_for_frame(10, fps), ass_time_for_frame(40, fps), "CUT")],
+                 [Style("Default", "DejaVu Sans", 28)], w, h)
+    pieces = [Piece("snow_rally.mp4", 0.5, 20), Piece("cups_whitetable_720p.mp4", 1.0, 25)]
+    record = render_montage(tmp_path / "m.ass", pieces, (w, h), fps, tmp_path / "m.mp4", cache_dir=tmp_path)
+    assert record["frames"] == 45 and record["cuts"] == [20]
+    assert record["captions"] == [{"start": 0.4, "end": 1.6, "text": "CUT"}]
+    with av.open(str(tmp_path / "m.mp4")) as c:
+        top = [f.to_ndarray(format="gray")[: h // 2].astype(float) for f in c.decode(video=0)]
+    assert len(top) == 45
+    steps = [np.abs(b - a).mean() for a, b in zip(top, top[1:])]
+    assert int(np.argmax(steps)) + 1 == 20  # the biggest change between frames is the cut
 
 
 def test_missing_libass_is_a_clear_error():

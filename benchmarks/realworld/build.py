@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,7 +22,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from synth.ass import check_fonts, footage_dir, read_script, render, require_subtitles_filter, truth  # noqa: E402
-from synth.ass import footage_segment, frame_count  # noqa: E402
+from synth.ass import Piece, footage_segment, frame_count, render_montage  # noqa: E402
 
 DEFAULT_OUT = ROOT / "build" / "realworld"
 
@@ -29,7 +30,7 @@ DEFAULT_OUT = ROOT / "build" / "realworld"
 SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard",
           "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2",
           "redraw3": HERE.parent / "redraw3", "hard3": HERE.parent / "hard3",
-          "fades": HERE.parent / "fades"}
+          "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
@@ -60,7 +61,22 @@ def build(clips: list[dict], out_dir: Path = DEFAULT_OUT, force: bool = False, l
         script = read_script(script_path)
         stale = (force or not mp4.exists()
                  or mp4.stat().st_mtime <= max(script_path.stat().st_mtime, footage.stat().st_mtime))
-        if stale:
+        montage = [Piece(**p) for p in clip.get("montage", [])]
+        if montage:  # a clip cut together from several footage pieces
+            stale = stale or any(mp4.stat().st_mtime <= (footage_dir() / p.footage).stat().st_mtime
+                                 for p in montage)
+        if stale and montage:
+            check_fonts(script.styles.values())
+            t0 = time.perf_counter()
+            record = render_montage(script_path, montage, tuple(clip["size"]), Fraction(clip["fps"]), mp4,
+                                    cache_dir=out_dir / "_footage")
+            log(f"rendered {mp4.name} in {time.perf_counter() - t0:.1f} s")
+        elif montage:
+            fps = Fraction(clip["fps"])
+            n_frames = sum(p.frames for p in montage)
+            record = {"video": mp4.name, "fps": float(fps), "frames": n_frames, "cuts": clip["cuts"],
+                      "captions": truth(script.events, fps, n_frames)}
+        elif stale:
             check_fonts(script.styles.values())
             t0 = time.perf_counter()
             record = render(script_path, clip["footage"], clip["duration"], mp4, part=clip["part"],
