@@ -213,9 +213,49 @@ def _glyphs(g: list[Box]) -> bool:
     return float(np.median([len(bare(b.text)) for b in g])) < 2
 
 
+# Edited video cuts back to a shot: its sign or livery is read again after other shots, as one
+# text in runs of sampled frames RECUR_GAP (10 Hz frames) apart or more. A caption's text shows
+# in one run and is gone. Texts this short (letters, digits, CJK characters) are left out:
+# "OK" may well be said twice.
+RECUR_GAP = 30
+RECUR_MIN_CHARS = 3
+RECUR_SIMILAR = 0.6
+
+
+def _recurring(g: list[Box]) -> set[int]:
+    """The boxes (ids) of ``g`` whose text (near-copies of it: OCR reads a sign a little
+    differently each time) was read in two runs of frames or more, RECUR_GAP apart."""
+    from difflib import SequenceMatcher
+
+    lines = [(b, bare(b.text)) for b in g]
+    lines = [(b, t) for b, t in lines if len(t) >= RECUR_MIN_CHARS]
+    out: set[int] = set()
+    for b, t in lines:
+        if id(b) in out:
+            continue
+        copies = []
+        for c, u in lines:
+            if u == t:
+                copies.append(c)
+                continue
+            m = SequenceMatcher(None, t, u, autojunk=False)
+            if m.real_quick_ratio() >= RECUR_SIMILAR and m.quick_ratio() >= RECUR_SIMILAR \
+                    and m.ratio() >= RECUR_SIMILAR:
+                copies.append(c)
+        frames = sorted({c.frame_index for c in copies})
+        if any(b2 - a2 >= RECUR_GAP for a2, b2 in zip(frames, frames[1:])):
+            out |= {id(c) for c in copies}
+    return out
+
+
 def _caption_like(g: list[Box], n_frames: int) -> bool:
     """Text that comes and goes or changes, in lines of one height: captions. A logo or
-    watermark shows one text nearly always; scene text rarely keeps one line height."""
+    watermark shows one text nearly always; scene text rarely keeps one line height; a text
+    that comes back after other shots is the scene's (:func:`_recurring`)."""
+    recurring = _recurring(g)
+    g = [b for b in g if id(b) not in recurring]
+    if not g:
+        return False
     frames = {b.frame_index for b in g}
     texts = {b.text.strip() for b in g}
     if len(frames) < 2:

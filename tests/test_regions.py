@@ -252,3 +252,18 @@ def test_captions_moving_between_five_bands_get_five_regions():
     assert len(regions) == 5
     for cy, _ in bands:
         assert sum(r.crop_top < cy < r.crop_bottom for r in regions) == 1
+
+
+def test_a_shot_cut_back_to_is_not_a_region():
+    """Edited video cuts back to a shot: its sign comes and goes with the shot, in runs seconds
+    apart, as captions do, but it is one text coming back (cuts benchmark: a car's livery and a
+    station sign made a mid-frame region of five extras a clip)."""
+    boxes = [_line(f * 10, f"caption number {f}", 0.88) for f in range(30) if f % 4 != 3]
+    shots = [4, 5, 6, 14, 15, 22, 23]  # the shot with the sign, cut to three times
+    boxes += [_line(f * 10, ("SAMTW", "SAMT", "SAM TW")[f % 3], 0.5, h=0.06) for f in shots]
+    boxes += [_line(f * 10, "Shimo-Kitazawa Station", 0.56, h=0.04) for f in (10, 11, 26)]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 1 and regions[0].crop_top > 0.8
+    # Captions that come and go in that band, each text once, are still a region of their own.
+    boxes += [_line(f * 10, WORDS[f % 12], 0.3, h=0.045) for f in (2, 3, 8, 9, 17, 18, 27, 28)]
+    assert len(suggest_regions(boxes, 30, 16 / 9)) == 2
