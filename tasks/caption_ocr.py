@@ -17,6 +17,7 @@ import numpy as np
 from gpu_kernels.band import Band
 from gpu_kernels.extents.base import EMPTY_EMPTY
 from gpu_kernels.median import median_frame
+from gpu_kernels.text import bare
 from gpu_kernels.stream import threaded
 from gpu_kernels.textmask import suppress_scene_text
 
@@ -26,6 +27,7 @@ from .context import JobContext
 from .errors import CorruptData, Fatal, InvalidFrameRange, MissingObject
 from .keys import parse_chunks_prefix
 from .ocr import caption_floor, join_lines
+from .ocr.base import row_text, rows_of
 from .scene_text import load_scene_texts, without_scene_text
 from .types import CaptionOcrBatchResult, CaptionOcrResult
 
@@ -172,6 +174,33 @@ def confident_lines(boxes: list, floor: float) -> list:
     return sure if sure else list(boxes)
 
 
+# Beside a caption line of at least MAIN_MIN_CHARS, a line of at most STRAY_MAX_CHARS or one
+# STRAY_HEIGHT times taller than it is the scene's, caught in the median where a caption spans
+# cuts between shots (a letter block "回", block letters "AM T" three times a caption's height,
+# a sign's "下北"): the caption-free frames around it show other shots, so the masking cannot
+# see it. A two-line caption's lines are both sentences; a bilingual one's are drawn at font
+# sizes 1.5-1.55x apart (hard suites, bilingual_sizes).
+MAIN_MIN_CHARS = 4
+STRAY_MAX_CHARS = 2
+STRAY_HEIGHT = 2.0
+
+
+def without_stray_lines(boxes: list) -> list:
+    """``boxes`` less the lines that are no part of the caption beside its main line (the line
+    with the most letters): see ``STRAY_HEIGHT``."""
+    rows = rows_of(boxes)
+    if len(rows) < 2:
+        return boxes
+    sizes = [len(bare(row_text(r))) for r in rows]
+    main = max(range(len(rows)), key=lambda k: sizes[k])
+    if sizes[main] < MAIN_MIN_CHARS:
+        return boxes
+    line_h = float(np.median([b.height for b in rows[main]]))
+    return [b for k, r in enumerate(rows) if k == main or (
+        sizes[k] > STRAY_MAX_CHARS and float(np.median([b.height for b in r])) <= STRAY_HEIGHT * line_h)
+        for b in r]
+
+
 def ocr_captions(
     chunks_prefix: str, ranges: Iterable[tuple[int, int]], *, ctx: JobContext | None = None,
     scene: Sequence[str] | None = None, known: Sequence[tuple[int, int]] = (),
@@ -202,7 +231,7 @@ def ocr_captions(
         if len(results) != len(pending):
             raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
         for (_, n), boxes in zip(pending, results):
-            text, confidence = join_lines(confident_lines(without_scene_text(boxes, scene), floor))
+            text, confidence = join_lines(without_stray_lines(confident_lines(without_scene_text(boxes, scene), floor)))
             yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4), frame_count=n)
         pending.clear()
 

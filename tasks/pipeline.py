@@ -127,6 +127,17 @@ def _same_caption(p: Caption, c: Caption, changes: dict[int, float] | None) -> b
 
 
 
+# One text read on both sides of a gap this short (10 Hz frames) is one caption the model lost
+# for a moment: a hard cut under a caption read as its end and a new start (cuts benchmark,
+# fast_cuts_zh: 13.48-13.81 s and 14.01-16.05 s, one caption). A line of PART_MIN_CHARS or
+# more is not shown again 0.2 s after it went; a short one ("No.") may well be said twice.
+SAME_TEXT_GAP_FRAMES = 2
+
+
+def _same_text(p: Caption, c: Caption) -> bool:
+    return len(bare(p.text)) >= PART_MIN_CHARS and bare(p.text) == bare(c.text)
+
+
 # A lone glyph shown for less than this is texture flashing through the band (a letter of a
 # sign as the camera passes, a probe's misread), not a cue: one character is not captioned that
 # briefly. Checked after joining, so a one-glyph fade step beside its caption is not lost.
@@ -147,7 +158,9 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
     for c in caps:
         if not c.text.strip() or c.confidence < min_confidence:
             continue
-        if out and c.start_frame - out[-1].end_frame <= max_gap_frames and _same_caption(out[-1], c, changes):
+        gap = c.start_frame - out[-1].end_frame if out else None
+        if out and (gap <= max_gap_frames and _same_caption(out[-1], c, changes)
+                    or gap <= SAME_TEXT_GAP_FRAMES and _same_text(out[-1], c)):
             p = out[-1]
             if _part_of(p, c):
                 keep = p if len(bare(p.text)) > len(bare(c.text)) else c

@@ -281,3 +281,35 @@ def test_a_caption_only_the_probes_found_must_read_like_the_ones_the_model_found
     # The same reading the model found itself stays (the floor alone decides).
     model_found = Caption(40, 45, 4, 4.5, "加工", 0.8628, 5)
     assert model_found in merge_captions([found[0], model_found, found[1]], min_confidence=caption_floor("rapidocr"))
+
+
+def test_stray_lines_of_a_cut_scene_are_dropped_beside_the_caption():
+    """cuts benchmark, fast_cuts_zh: a caption spanning cuts took in a letter block and block
+    letters three times its height ("回 / AM T / 你最近工作是不是特别忙"). Two-line captions and
+    bilingual ones (a smaller English line) keep both lines."""
+    from tasks.caption_ocr import without_stray_lines
+    from tasks.ocr import OcrBox, join_lines
+
+    caption = OcrBox("你最近工作是不是特别忙", 0.99, 200, 120, 500, 40)
+    glyph = OcrBox("回", 0.97, 500, 10, 60, 60)
+    blocks = OcrBox("AM T", 0.96, 300, 20, 240, 120)
+    assert join_lines(without_stray_lines([glyph, blocks, caption]))[0] == caption.text
+    two = [OcrBox("我们先去车站", 0.99, 200, 40, 260, 40), OcrBox("买明天的票吧", 0.99, 200, 90, 260, 40)]
+    assert without_stray_lines(two) == two
+    bilingual = [OcrBox("下雪天路滑", 0.99, 250, 20, 220, 44), OcrBox("Roads are icy, drive slowly", 0.99, 150, 75, 420, 27)]
+    assert without_stray_lines(bilingual) == bilingual
+    short = [OcrBox("嗯", 0.99, 300, 20, 40, 40), OcrBox("OK", 0.99, 300, 80, 40, 40)]
+    assert without_stray_lines(short) == short  # no main line to judge by
+
+
+def test_one_text_either_side_of_a_moment_lost_at_a_cut_is_one_caption():
+    """cuts benchmark, fast_cuts_zh: a hard cut under a caption was read as its end and a new
+    start 0.2 s later; the same line twice is one caption. A short line said twice is not."""
+    split = [Caption(135, 139, 13.48, 13.81, "我想换一份离家近一点的工作", 0.99, 4),
+             Caption(141, 161, 14.01, 16.05, "我想换一份离家近一点的工作", 0.99, 15)]
+    (one,) = merge_captions(split)
+    assert (one.start, one.end, one.text) == (13.48, 16.05, split[0].text)
+    further = [split[0], Caption(142, 161, 14.11, 16.05, split[0].text, 0.99, 15)]
+    assert len(merge_captions(further)) == 2  # 0.3 s apart: shown twice
+    twice = [Caption(10, 14, 1.0, 1.4, "No.", 0.99, 4), Caption(16, 20, 1.6, 2.0, "No.", 0.99, 4)]
+    assert len(merge_captions(twice)) == 2

@@ -53,14 +53,8 @@ class OcrEngine(ABC):
         self.close()
 
 
-def join_lines(boxes: Sequence[OcrBox]) -> tuple[str, float]:
-    """Boxes of one caption → (text, confidence): lines top to bottom, left to right.
-
-    Boxes whose vertical centres lie within half a line height are one line; CJK text joins
-    without spaces, Latin words with one.
-    """
-    if not boxes:
-        return "", 0.0
+def rows_of(boxes: Sequence[OcrBox]) -> list[list[OcrBox]]:
+    """Boxes grouped into lines, top to bottom: vertical centres within half a line height."""
     rows: list[list[OcrBox]] = []
     for b in sorted(boxes, key=lambda b: b.y + b.height / 2):
         cy = b.y + b.height / 2
@@ -71,16 +65,30 @@ def join_lines(boxes: Sequence[OcrBox]) -> tuple[str, float]:
                 last.append(b)
                 continue
         rows.append([b])
-    lines = []
-    for row in rows:
-        parts = [b.text.strip() for b in sorted(row, key=lambda b: b.x) if b.text.strip()]
-        line = ""
-        for part in parts:
-            if line and line[-1].isascii() and part[0].isascii():
-                line += " "
-            line += part
-        if line:
-            lines.append(line)
+    return rows
+
+
+def row_text(row: Sequence[OcrBox]) -> str:
+    """One line's boxes left to right: CJK text joins without spaces, Latin words with one."""
+    line = ""
+    for part in (b.text.strip() for b in sorted(row, key=lambda b: b.x)):
+        if not part:
+            continue
+        if line and line[-1].isascii() and part[0].isascii():
+            line += " "
+        line += part
+    return line
+
+
+def join_lines(boxes: Sequence[OcrBox]) -> tuple[str, float]:
+    """Boxes of one caption → (text, confidence): lines top to bottom, left to right.
+
+    Boxes whose vertical centres lie within half a line height are one line; CJK text joins
+    without spaces, Latin words with one.
+    """
+    if not boxes:
+        return "", 0.0
+    lines = [line for line in map(row_text, rows_of(boxes)) if line]
     total = sum(len(b.text) for b in boxes) or 1
     conf = sum(b.confidence * len(b.text) for b in boxes) / total
     return "\n".join(lines), float(conf)
