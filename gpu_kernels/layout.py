@@ -220,6 +220,9 @@ def _glyphs(g: list[Box]) -> bool:
 RECUR_GAP = 30
 RECUR_MIN_CHARS = 3
 RECUR_SIMILAR = 0.6
+# Texts compared pairwise at most: a band of more different readings than this is texture (a
+# text-rich scene), for the other tests to judge; the comparison grows with their square.
+RECUR_MAX_TEXTS = 150
 
 
 def _recurring(g: list[Box]) -> set[int]:
@@ -227,24 +230,27 @@ def _recurring(g: list[Box]) -> set[int]:
     differently each time) was read in two runs of frames or more, RECUR_GAP apart."""
     from difflib import SequenceMatcher
 
-    lines = [(b, bare(b.text)) for b in g]
-    lines = [(b, t) for b, t in lines if len(t) >= RECUR_MIN_CHARS]
+    by_text: dict[str, list[Box]] = {}
+    for b in g:
+        t = bare(b.text)
+        if len(t) >= RECUR_MIN_CHARS:
+            by_text.setdefault(t, []).append(b)
     out: set[int] = set()
-    for b, t in lines:
-        if id(b) in out:
-            continue
-        copies = []
-        for c, u in lines:
-            if u == t:
-                copies.append(c)
-                continue
-            m = SequenceMatcher(None, t, u, autojunk=False)
-            if m.real_quick_ratio() >= RECUR_SIMILAR and m.quick_ratio() >= RECUR_SIMILAR \
-                    and m.ratio() >= RECUR_SIMILAR:
-                copies.append(c)
-        frames = sorted({c.frame_index for c in copies})
+    if len(by_text) > RECUR_MAX_TEXTS:
+        return out
+    m = SequenceMatcher(autojunk=False)
+    for t in by_text:
+        m.set_seq2(t)  # its index is built once for every text it is compared with
+        copies = [t]
+        for u in by_text:
+            if u == t or 2 * min(len(t), len(u)) < RECUR_SIMILAR * (len(t) + len(u)):
+                continue  # the ratio can be at most that
+            m.set_seq1(u)
+            if m.quick_ratio() >= RECUR_SIMILAR and m.ratio() >= RECUR_SIMILAR:
+                copies.append(u)
+        frames = sorted({b.frame_index for u in copies for b in by_text[u]})
         if any(b2 - a2 >= RECUR_GAP for a2, b2 in zip(frames, frames[1:])):
-            out |= {id(c) for c in copies}
+            out |= {id(b) for u in copies for b in by_text[u]}
     return out
 
 

@@ -29,8 +29,8 @@ def _manifest(suite: str) -> list[dict]:
 MANIFEST = _manifest("realworld")
 HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
-REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades") + _manifest("cuts")
-CUTS = _manifest("cuts")
+REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades") + _manifest("cuts") + _manifest("cuts2")
+CUTS = _manifest("cuts") + _manifest("cuts2")
 
 
 def _on_grid(t: float, fps: Fraction) -> bool:

@@ -267,3 +267,14 @@ def test_a_shot_cut_back_to_is_not_a_region():
     # Captions that come and go in that band, each text once, are still a region of their own.
     boxes += [_line(f * 10, WORDS[f % 12], 0.3, h=0.045) for f in (2, 3, 8, 9, 17, 18, 27, 28)]
     assert len(suggest_regions(boxes, 30, 16 / 9)) == 2
+
+
+def test_recurring_texts_are_not_compared_in_a_band_of_texture():
+    """The comparison grows with the square of a band's different readings: past
+    RECUR_MAX_TEXTS the band is texture and is left to the other tests."""
+    from gpu_kernels.layout import RECUR_MAX_TEXTS, _recurring
+
+    sign = [_line(f, "SAMTW", 0.5) for f in (0, 100)]
+    assert {id(b) for b in sign} <= _recurring(sign)
+    texture = sign + [_line(k, f"w{k:04d}x", 0.5) for k in range(RECUR_MAX_TEXTS)]
+    assert _recurring(texture) == set()
