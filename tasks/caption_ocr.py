@@ -183,11 +183,16 @@ def confident_lines(boxes: list, floor: float) -> list:
 MAIN_MIN_CHARS = 4
 STRAY_MAX_CHARS = 2
 STRAY_HEIGHT = 2.0
+# A line cut by the band's top or bottom edge is bigger than the band: at EDGE_HEIGHT times the
+# main line's height or more it is the scene's (block letters read 1.74-1.81x a caption's line
+# height, cut by the band's top; bilingual captions' lines are 1.2-1.55x apart, inside it).
+EDGE_HEIGHT = 1.5
+EDGE_PX = 2
 
 
-def without_stray_lines(boxes: list) -> list:
+def without_stray_lines(boxes: list, band_height: int | None = None) -> list:
     """``boxes`` less the lines that are no part of the caption beside its main line (the line
-    with the most letters): see ``STRAY_HEIGHT``."""
+    with the most letters): see ``STRAY_HEIGHT`` and ``EDGE_HEIGHT``."""
     rows = rows_of(boxes)
     if len(rows) < 2:
         return boxes
@@ -196,9 +201,14 @@ def without_stray_lines(boxes: list) -> list:
     if sizes[main] < MAIN_MIN_CHARS:
         return boxes
     line_h = float(np.median([b.height for b in rows[main]]))
-    return [b for k, r in enumerate(rows) if k == main or (
-        sizes[k] > STRAY_MAX_CHARS and float(np.median([b.height for b in r])) <= STRAY_HEIGHT * line_h)
-        for b in r]
+
+    def caption_line(k: int) -> bool:
+        h = float(np.median([b.height for b in rows[k]]))
+        cut = band_height is not None and any(b.y <= EDGE_PX or b.y + b.height >= band_height - EDGE_PX
+                                              for b in rows[k])
+        return sizes[k] > STRAY_MAX_CHARS and h <= STRAY_HEIGHT * line_h and not (cut and h >= EDGE_HEIGHT * line_h)
+
+    return [b for k, r in enumerate(rows) if k == main or caption_line(k) for b in r]
 
 
 def ocr_captions(
@@ -230,8 +240,9 @@ def ocr_captions(
         results = ctx.ocr.recognize_batch([m for m, _ in pending])
         if len(results) != len(pending):
             raise Fatal(f"OCR engine returned {len(results)} results for {len(pending)} images")
-        for (_, n), boxes in zip(pending, results):
-            text, confidence = join_lines(without_stray_lines(confident_lines(without_scene_text(boxes, scene), floor)))
+        for (image, n), boxes in zip(pending, results):
+            text, confidence = join_lines(without_stray_lines(
+                confident_lines(without_scene_text(boxes, scene), floor), np.asarray(image).shape[0]))
             yield CaptionOcrResult(ocr_text=text, confidence=round(confidence, 4), frame_count=n)
         pending.clear()
 

@@ -173,7 +173,35 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
             out.append(c)
     out = [c for c in out if len(bare(c.text)) >= 2 or c.end - c.start >= LONE_GLYPH_MAX_S]
     out = _without_weak_probed(out)
-    return [c for c in out if not _foreign_glyphs(c, out)]
+    out = [c for c in out if not _foreign_glyphs(c, out)]
+    if out and all(c.region_index > 0 for c in out):
+        out = _without_shot_text(out)
+    return out
+
+
+# In a caption region other than the primary one, one text (near-copies: RECUR_SIMILAR) shown
+# in spans SHOT_GAP_S or more apart is a shot the edit cuts back to, its sign or livery read
+# each time (cuts2 benchmark: "SAMTW" four times in a mid-frame band the station sign made a
+# region of). Lines under RECUR_MIN_CHARS letters may well be said twice. Never in the primary
+# region, whose captions repeat (a chorus, a catchphrase).
+SHOT_GAP_S = 3.0
+
+
+def _without_shot_text(caps: list[Caption]) -> list[Caption]:
+    from difflib import SequenceMatcher
+
+    from gpu_kernels.layout import RECUR_MIN_CHARS, RECUR_SIMILAR
+
+    texts = [bare(c.text) for c in caps]
+    drop: set[int] = set()
+    for i, t in enumerate(texts):
+        if i in drop or len(t) < RECUR_MIN_CHARS:
+            continue
+        group = [j for j, u in enumerate(texts) if len(u) >= RECUR_MIN_CHARS
+                 and (u == t or SequenceMatcher(None, t, u, autojunk=False).ratio() >= RECUR_SIMILAR)]
+        if any(caps[b].start - caps[a].end >= SHOT_GAP_S for a, b in zip(group, group[1:])):
+            drop.update(group)
+    return [c for k, c in enumerate(caps) if k not in drop]
 
 
 # A caption found only by the extent check's probe of a brief hesitation of the model (no span

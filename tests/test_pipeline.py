@@ -300,6 +300,12 @@ def test_stray_lines_of_a_cut_scene_are_dropped_beside_the_caption():
     assert without_stray_lines(bilingual) == bilingual
     short = [OcrBox("嗯", 0.99, 300, 20, 40, 40), OcrBox("OK", 0.99, 300, 80, 40, 40)]
     assert without_stray_lines(short) == short  # no main line to judge by
+    # cuts2 fast_cuts_zh: block letters cut by the band's top edge, 1.8x the caption's height.
+    cut = [OcrBox("SAMT", 0.97, 300, 0, 200, 87), OcrBox("你觉得这个颜色适合我吗", 1.0, 200, 120, 500, 48)]
+    assert join_lines(without_stray_lines(cut, band_height=326))[0] == "你觉得这个颜色适合我吗"
+    assert without_stray_lines(cut) == cut  # the band's height unknown: no edge to be cut by
+    inside = [OcrBox("SAMT", 0.97, 300, 10, 200, 87), cut[1]]
+    assert without_stray_lines(inside, band_height=326) == inside
 
 
 def test_one_text_either_side_of_a_moment_lost_at_a_cut_is_one_caption():
@@ -313,3 +319,19 @@ def test_one_text_either_side_of_a_moment_lost_at_a_cut_is_one_caption():
     assert len(merge_captions(further)) == 2  # 0.3 s apart: shown twice
     twice = [Caption(10, 14, 1.0, 1.4, "No.", 0.99, 4), Caption(16, 20, 1.6, 2.0, "No.", 0.99, 4)]
     assert len(merge_captions(twice)) == 2
+
+
+def test_a_shot_cut_back_to_in_a_second_region_is_no_caption():
+    """cuts2 benchmark, cut_mid_zh: a station sign made a mid-frame region, and letter blocks
+    in it read "SAMTW" each time the edit cut back to their shot. In the primary region a line
+    said again is a caption (a chorus); in another region a text back after 3 s is the scene's."""
+    def cap(s, e, text, region):
+        return Caption(int(s * 10), int(e * 10), s, e, text, 0.99, int((e - s) * 10), region)
+
+    shots = [cap(1.05, 2.17, "SAMTW", 1), cap(8.15, 9.64, "SAMTWY", 1), cap(12.35, 13.28, "SAMTW", 1),
+             cap(26.03, 27.49, "SAMEN", 1)]
+    assert merge_captions(shots) == []
+    top = [cap(2.0, 4.0, "[Narrator] That winter lasted forever", 1), cap(9.0, 11.0, "One week later", 1)]
+    assert [c.text for c in merge_captions(sorted(shots + top, key=lambda c: c.start))] == [c.text for c in top]
+    chorus = [cap(1.0, 3.0, "Let it snow tonight", 0), cap(9.0, 11.0, "Let it snow tonight", 0)]
+    assert len(merge_captions(chorus)) == 2
