@@ -17,8 +17,8 @@ import numpy as np
 from gpu_kernels.band import Band
 from gpu_kernels.extents.base import EMPTY_EMPTY
 from gpu_kernels.median import median_frame
-from gpu_kernels.text import bare
 from gpu_kernels.stream import threaded
+from gpu_kernels.text import bare
 from gpu_kernels.textmask import suppress_scene_text
 
 from .caption_language import settle_language
