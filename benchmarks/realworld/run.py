@@ -205,11 +205,13 @@ def main() -> int:
         "clips": [{k: v for k, v in r.items() if not k.startswith("_")} | {"on_time": r["_on_time"]} for r in rows],
         "classes": classes, "total": total,
     }
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(exist_ok=True)
-    path = results / f"{a.suite}_{stamp}.json"
+    # benchmarks/results holds whole-suite records only: a run of some classes or clips keeps its
+    # record beside its predictions, where no one takes its TOTAL for the suite's.
+    results = out if a.only else ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{a.suite}_{stamp}{'_only' if a.only else ''}.json"
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"record: {path.relative_to(ROOT)}\npredictions: {preds}")
+    print(f"record: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}\npredictions: {preds}")
     return 0
 
 
