@@ -33,6 +33,16 @@ REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _ma
 CUTS = _manifest("cuts") + _manifest("cuts2")
 
 
+def _render_needs(footage: str):
+    """PyAV, FFmpeg with libass and the shared ``footage``, or the test is skipped; PyAV."""
+    av = pytest.importorskip("av")
+    if not has_subtitles_filter():
+        pytest.skip("ffmpeg has no libass 'subtitles' filter")
+    if not (footage_dir() / footage).exists():
+        pytest.skip(f"no shared footage in {footage_dir()}")
+    return av
+
+
 def _on_grid(t: float, fps: Fraction) -> bool:
     k = round(t * fps)
     return abs(t - float(k / fps)) < 1e-5
@@ -111,11 +121,7 @@ def test_cuts_montage_fits_the_evaluation_halves(clip):
 
 
 def test_render_montage_cuts_on_the_named_frames(tmp_path):
-    av = pytest.importorskip("av")
-    if not has_subtitles_filter():
-        pytest.skip("ffmpeg has no libass 'subtitles' filter")
-    if not (footage_dir() / "snow_rally.mp4").exists():
-        pytest.skip(f"no shared footage in {footage_dir()}")
+    av = _render_needs("snow_rally.mp4")
     w, h, fps = 320, 180, Fraction(25)
     write_script(tmp_path / "m.ass", [Event(ass_time_for_frame(10, fps), ass_time_for_frame(40, fps), "CUT")],
                  [Style("Default", "DejaVu Sans", 28)], w, h)
@@ -136,11 +142,7 @@ def test_missing_libass_is_a_clear_error():
 
 
 def test_render_burns_caption_on_the_truth_frames(tmp_path):
-    av = pytest.importorskip("av")
-    if not has_subtitles_filter():
-        pytest.skip("ffmpeg has no libass 'subtitles' filter")
-    if not (footage_dir() / "station_signage.mp4").exists():
-        pytest.skip(f"no shared footage in {footage_dir()}")
+    av = _render_needs("station_signage.mp4")
     w, h, fps = 320, 180, Fraction(30)
     styles = [Style("Default", "DejaVu Sans", 28, outline=2, margin_v=10)]
     events = [Event(ass_time_for_frame(30, fps), ass_time_for_frame(90, fps), "HELLO WORLD")]
@@ -183,11 +185,7 @@ def test_hard_suite_covers_its_styles():
 
 
 def test_render_letterbox_and_reupload(tmp_path):
-    av = pytest.importorskip("av")
-    if not has_subtitles_filter():
-        pytest.skip("ffmpeg has no libass 'subtitles' filter")
-    if not (footage_dir() / "station_signage.mp4").exists():
-        pytest.skip(f"no shared footage in {footage_dir()}")
+    av = _render_needs("station_signage.mp4")
     fps = Fraction(30)  # the footage's
     styles = [Style("Default", "DejaVu Sans", 20, margin_v=6, italic=True, border_style=3)]
     events = [Event(ass_time_for_frame(12, fps), ass_time_for_frame(48, fps), "IN THE BAR")]

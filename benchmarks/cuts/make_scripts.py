@@ -23,8 +23,8 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
 from make_scripts import (  # noqa: E402
-    WHITE, YELLOW, Frame, dialogue_style, draw_args, texts_for, timeline, write_if_changed, write_manifest,
-    zh_or_en,
+    WHITE, YELLOW, Frame, dialogue_style, draw_args, plain_clip, texts_for, timeline, write_if_changed,
+    write_manifest, zh_or_en,
 )
 from synth.ass import Piece, build_script, check_fonts, cut_frames, footage_segment  # noqa: E402
 
@@ -52,6 +52,16 @@ CLIPS = [
 
 def frame_of(t: float) -> int:
     return round(t * FPS)
+
+
+def cuts_every(rng: random.Random, fr: Frame, spacing: tuple[float, float]) -> list[int]:
+    """Cut frames from the clip's start to its end, ``spacing`` seconds (drawn uniformly) apart."""
+    cuts, t = [], 0.0
+    while True:
+        t += rng.uniform(*spacing)
+        if t > fr.duration - MIN_PIECE:
+            return cuts
+        cuts.append(frame_of(t))
 
 
 def split_long(cuts: list[int], n_frames: int, rng: random.Random, avoid: list[int] = ()) -> list[int]:
@@ -145,12 +155,7 @@ def gen_fast_cuts(rng, fr, language):
         y = round(fr.height * rng.choice([0.5, 0.62, 0.72, 0.8]))
         text = pools[zh_or_en(rng, language)].take(style, fr.width - 2 * style.margin_l)
         events.append(fr.event(t0, t1, text, an=5, pos=(fr.width // 2, y)))
-    cuts, t = [], 0.0
-    while True:
-        t += rng.uniform(0.3, 1.0)
-        if t > fr.duration - MIN_PIECE:
-            break
-        cuts.append(frame_of(t))
+    cuts = cuts_every(rng, fr, (0.3, 1.0))
     return [style], events, cuts, PLAIN
 
 
@@ -158,15 +163,8 @@ def gen_cut_scene_text(rng, fr, language):
     """Bottom captions over cuts into and out of text-rich shots (letter blocks, station signs,
     shop signs), captions crossing the cuts."""
     style = dialogue_style(rng, fr)
-    pools = texts_for(rng, language)
-    events = [fr.event(t0, t1, pools[zh_or_en(rng, language)].take(style, fr.width - 2 * style.margin_l))
-              for t0, t1 in timeline(rng, fr, dur=(1.5, 3.5))]
-    cuts, t = [], 0.0
-    while True:
-        t += rng.uniform(1.0, 2.5)
-        if t > fr.duration - MIN_PIECE:
-            break
-        cuts.append(frame_of(t))
+    events = plain_clip(rng, fr, language, [style], dur=(1.5, 3.5))
+    cuts = cuts_every(rng, fr, (1.0, 2.5))
     pool = TEXTY + ["dog_brightfloor_720p.mp4", "snow_rally.mp4"]
     return [style], events, cuts, pool
 
