@@ -162,11 +162,12 @@ def _without_signs(good: list[Box], n_frames: int) -> list[Box]:
 
 def scene_texts(boxes: Sequence[Box], n_frames: int, min_confidence: float = 0.5,
                 max_box_height: float = 0.2, limit: int = 64) -> list[tuple[str, int]]:
-    """The readings of the scene's fixed text (signs, logos, watermarks), most frames first,
-    with the number of sampled frames each was read in: text that is never a caption's, even
-    where a caption band takes it in."""
+    """The readings of the scene's fixed text (signs, logos, watermarks; a sign the edit cuts
+    back to, :func:`_backdrop_boxes`), most frames first, with the number of sampled frames
+    each was read in: text that is never a caption's, even where a caption band takes it in."""
+    good = _good(boxes, min_confidence, max_box_height)
     frames: dict[str, set[int]] = {}
-    for b in _sign_boxes(_good(boxes, min_confidence, max_box_height), n_frames):
+    for b in _sign_boxes(good, n_frames) + _backdrop_boxes(_without_signs(good, n_frames)):
         frames.setdefault(b.text.strip(), set()).add(b.frame_index)
     return sorted(((t, len(f)) for t, f in frames.items()), key=lambda x: (-x[1], x[0]))[:limit]
 
@@ -225,9 +226,10 @@ RECUR_SIMILAR = 0.6
 RECUR_MAX_TEXTS = 150
 
 
-def _recurring(g: list[Box]) -> set[int]:
-    """The boxes (ids) of ``g`` whose text (near-copies of it: OCR reads a sign a little
-    differently each time) was read in two runs of frames or more, RECUR_GAP apart."""
+def _recurring_groups(g: list[Box]) -> list[list[Box]]:
+    """The boxes of ``g`` whose text (near-copies of it: OCR reads a sign a little differently
+    each time) was read in two runs of frames or more, RECUR_GAP apart: one list per text read
+    (its near-copies' boxes with it; the lists of near-copies overlap)."""
     from difflib import SequenceMatcher
 
     by_text: dict[str, list[Box]] = {}
@@ -235,7 +237,7 @@ def _recurring(g: list[Box]) -> set[int]:
         t = bare(b.text)
         if len(t) >= RECUR_MIN_CHARS:
             by_text.setdefault(t, []).append(b)
-    out: set[int] = set()
+    out: list[list[Box]] = []
     if len(by_text) > RECUR_MAX_TEXTS:
         return out
     m = SequenceMatcher(autojunk=False)
@@ -250,8 +252,81 @@ def _recurring(g: list[Box]) -> set[int]:
                 copies.append(u)
         frames = sorted({b.frame_index for u in copies for b in by_text[u]})
         if any(b2 - a2 >= RECUR_GAP for a2, b2 in zip(frames, frames[1:])):
-            out |= {id(b) for u in copies for b in by_text[u]}
+            out.append([b for u in copies for b in by_text[u]])
     return out
+
+
+def _recurring(g: list[Box]) -> set[int]:
+    """The boxes (ids) of ``g`` whose text recurs (:func:`_recurring_groups`)."""
+    return {id(b) for group in _recurring_groups(g) for b in group}
+
+
+# A text that recurs (:func:`_recurring`) and was read in the same frames as BACKDROP_CONTEXTS
+# different lines of its band or more (of BACKDROP_MIN_CHARS letters or more; near-copies count
+# once) is the scene's even in a caption band: the edit cut back to a sign that captions
+# changed in front of. A repeated caption (a chorus) comes back with its own lines only.
+BACKDROP_CONTEXTS = 2
+BACKDROP_MIN_CHARS = 4
+
+
+def _backdrop(flat: list[Box]) -> set[int]:
+    """The boxes (ids) of a band's recurring texts read beside different captions of the band
+    (see BACKDROP_CONTEXTS)."""
+    from difflib import SequenceMatcher
+
+    groups = _recurring_groups(flat)
+    recurring = {id(b) for group in groups for b in group}
+    out: set[int] = set()
+    for group in groups:
+        frames = {b.frame_index for b in group}
+        contexts: list[str] = []
+        for c in flat:
+            t = bare(c.text)
+            if (c.frame_index in frames and id(c) not in recurring and len(t) >= BACKDROP_MIN_CHARS
+                    and not any(SequenceMatcher(None, t, u, autojunk=False).ratio() >= RECUR_SIMILAR
+                                for u in contexts)):
+                contexts.append(t)
+        if len(contexts) >= BACKDROP_CONTEXTS:
+            out |= {id(b) for b in group}
+    return out
+
+
+def _backdrop_boxes(good: list[Box]) -> list[Box]:
+    """The boxes of ``good`` that are the backdrop of their band (:func:`_backdrop`)."""
+    out: list[Box] = []
+    for band in _bands(good) if good else []:
+        flat = _flat(band)
+        backdrop = _backdrop(flat)
+        out += [b for b in flat if id(b) in backdrop]
+    return out
+
+
+# Captions are read surely (0.9-1.0, 0.75 and up on a white table); scene text (a night sign,
+# a worn label) mostly is not.
+CAPTION_CONFIDENCE = 0.75
+
+
+def _trimmed(band: list[list[Box]]) -> list[list[Box]]:
+    """``band`` without the line groups at its top and bottom that are the scene's: read
+    unsurely by OCR, or a sign the edit cuts back to (:func:`_backdrop`). A sign read just
+    above a caption in one frame stacks onto the band like a caption's second line and would
+    stretch the region over the scene (a short video's band reached from its captions at
+    0.45-0.86 of the height up to a shop sign at 0.15), and keep the band of captions placed
+    above it from being a region. Lines between the kept ones stay: the region spans them."""
+    if len(band) < 2:
+        return band
+    backdrop = _backdrop(_flat(band))
+
+    def scene(g: list[Box]) -> bool:
+        return (float(np.mean([b.confidence for b in g])) < CAPTION_CONFIDENCE
+                or all(id(b) in backdrop for b in g))
+
+    lo, hi = 0, len(band)
+    while hi - lo > 1 and scene(band[lo]):
+        lo += 1
+    while hi - lo > 1 and scene(band[hi - 1]):
+        hi -= 1
+    return band[lo:hi]
 
 
 def _caption_like(g: list[Box], n_frames: int) -> bool:
@@ -272,7 +347,7 @@ def _caption_like(g: list[Box], n_frames: int) -> bool:
         return False
     hs = np.array([b.bottom - b.top for b in g])
     return float(np.std(hs)) <= 0.35 * float(np.median(hs)) and \
-        float(np.mean([b.confidence for b in g])) >= 0.75
+        float(np.mean([b.confidence for b in g])) >= CAPTION_CONFIDENCE
 
 
 def _score(g: list[Box]) -> float:
@@ -308,7 +383,7 @@ def suggest_regions(
     good = [b for g in (_line_groups(good) if good else []) if not _glyphs(g) for b in g]
     if not good:
         return [_default(n_frames)]
-    bands = sorted(_bands(good), key=lambda band: _score(_flat(band)), reverse=True)
+    bands = sorted(map(_trimmed, _bands(good)), key=lambda band: _score(_flat(band)), reverse=True)
     # A sign or watermark is never a caption region, nor is text read in one sampled frame only
     # (a caption band shows text in several); with only those, the default bottom band (a
     # video whose only text is the scene's).

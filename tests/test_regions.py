@@ -2,6 +2,7 @@
 regions come out in time order, each saying where it came from."""
 
 import gzip
+from dataclasses import replace
 import os
 import sqlite3
 from fractions import Fraction
@@ -278,3 +279,36 @@ def test_recurring_texts_are_not_compared_in_a_band_of_texture():
     assert {id(b) for b in sign} <= _recurring(sign)
     texture = sign + [_line(k, f"w{k:04d}x", 0.5) for k in range(RECUR_MAX_TEXTS)]
     assert _recurring(texture) == set()
+
+
+def test_a_sign_read_unsurely_above_the_captions_does_not_stretch_their_band():
+    """A sign read in a frame where a caption shows stacks onto the band like a caption's second
+    line (cuts benchmark fast_cuts_zh: the band reached from its captions at 0.45-0.86 of the
+    height up to a night shop sign at 0.15, and took in every shot's scene text). OCR reads
+    such signs unsurely; a caption's second line it reads surely, and that one still counts."""
+    boxes = [_line(f, f"{WORDS[f // 3 % 12]} now", 0.88) for f in range(30)]
+    boxes += [_line(f, ("诸洋酒坊", "咨件酒坊")[f % 2], 0.825, conf=0.6) for f in (4, 17)]
+    (r,) = suggest_regions(boxes, 30, 16 / 9)
+    assert r.crop_top > 0.83
+    surely = [replace(b, confidence=0.95) if b.confidence == 0.6 else b for b in boxes]
+    (r,) = suggest_regions(surely, 30, 16 / 9)
+    assert r.crop_top < 0.8
+
+
+def test_a_sign_the_edit_cuts_back_to_behind_captions_is_scene_text():
+    """A sign read in shots seconds apart, each time beside another caption, is the scene's
+    (its readings go to scene_texts, which caption OCR drops); a chorus that comes back with its
+    own second line is not."""
+    from gpu_kernels.layout import scene_texts
+
+    shots = (3, 4, 9, 10)  # sampled every 2 s: the sign's shot, cut back to 10 s later
+    boxes = [_line(f * 20, WORDS[f], 0.8) for f in range(12)]
+    boxes += [_line(f * 20, ("下北沢駅", "下北沪駅")[f % 2], 0.72, h=0.06) for f in shots]
+    assert {t for t, _ in scene_texts(boxes, 12)} == {"下北沢駅", "下北沪駅"}
+    # It stacks onto the captions' band as a second line would, and does not stretch it.
+    (r,) = suggest_regions(boxes, 12, 16 / 9)
+    assert r.crop_top > 0.75
+    chorus = [_line(f * 20, WORDS[f], 0.8) for f in range(12) if f not in shots]
+    chorus += [_line(f * 20, "we sing along", 0.8) for f in shots]
+    chorus += [_line(f * 20, "all night long", 0.86) for f in shots]
+    assert scene_texts(chorus, 12) == []
