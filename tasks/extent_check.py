@@ -88,6 +88,7 @@ SAME_TEXT = 0.2  # normalised edit distance up to which two probe texts are one 
 STABLE_PROBES = 2  # probes in a row that must read one text for it to be a caption
 CUT_SAME_TEXT = 0.3  # a single frame read near a cut shows the caption within this distance
 PART_READ, PART_MIN = 0.8, 0.5  # see _same
+INSIDE_MIN = 4  # see _inside: shorter readings are as likely a sign's word as a caption
 RECURRING_PROBES = 4  # a line read by this many probes of a region ...
 RECURRING_CONTEXTS = 3  # ... beside this many different other readings is the scene's
 RECURRING_MAX_CHARS = 6  # ... if it is this short: a glyph, a block's letters, a short logo
@@ -201,11 +202,15 @@ def text_distance(a: str, b: str) -> float:
 
 
 def _same(a: str, b: str, distance: float = SAME_TEXT) -> bool:
-    """Two probe readings of one caption (both empty, or similar texts), or one of them read
-    in part (a word lost to the background at a fade or a bright patch: ``PART_READ`` of its
-    letters are the other's, in order, and it has at least ``PART_MIN`` of the other's length)."""
+    """Two probe readings (lines separated by newlines) of one caption: both empty, or similar
+    texts; or one of them read in part (a word lost to the background at a fade or a bright
+    patch: ``PART_READ`` of its letters are the other's, in order, and it has at least
+    ``PART_MIN`` of the other's length); or one of them is a line of the other (``_inside``)."""
     if not a or not b:
         return a == b
+    if _inside(a, b, distance) or _inside(b, a, distance):
+        return True
+    a, b = a.replace("\n", ""), b.replace("\n", "")
     if text_distance(a, b) <= distance:
         return True
     short, long_ = sorted((a, b), key=len)
@@ -215,6 +220,16 @@ def _same(a: str, b: str, distance: float = SAME_TEXT) -> bool:
 
     matched = sum(m.size for m in SequenceMatcher(None, short, long_, autojunk=False).get_matching_blocks())
     return matched >= PART_READ * len(short)
+
+
+def _inside(a: str, b: str, distance: float) -> bool:
+    """``a`` (all of it, ``INSIDE_MIN`` letters or more) is the longest line of ``b``, which
+    has other lines: the caption read with lines of the scene above or below it, which come and
+    go with the shots a caption stays over (a station sign in one shot of an edit). The longest
+    line only: the sign's word read alone, where the caption has gone, is not the caption."""
+    lines = b.split("\n")
+    a = a.replace("\n", "")
+    return len(lines) > 1 and len(a) >= INSIDE_MIN and text_distance(a, max(lines, key=len)) <= distance
 
 
 def _recurring_lines(texts: Sequence[str]) -> set[str]:
@@ -240,7 +255,8 @@ def _recurring_lines(texts: Sequence[str]) -> set[str]:
 
 
 def _without_lines(text: str, drop: set[str]) -> str:
-    return "".join(x for x in (normalise(line) for line in text.splitlines()) if x not in drop)
+    """The reading's lines, normalised, without those in ``drop``, one per line."""
+    return "\n".join(x for x in (normalise(line) for line in text.splitlines()) if x and x not in drop)
 
 
 # --- probes ----------------------------------------------------------------------------------
@@ -540,7 +556,7 @@ def check_extents(reader: ChunkReader, extents: Sequence[CaptionExtent], probs: 
         st.texts.append((ext.start_frame, list(zip(centres, raw))))
         labels = [_without_lines(t, recurring) for t in raw]
         if id(ext) in dip_ids:
-            labels = [t if len(t) >= DIP_MIN_CHARS else "" for t in labels]
+            labels = [t if len(t.replace("\n", "")) >= DIP_MIN_CHARS else "" for t in labels]
         if not any(labels):
             if unsure:
                 replaced[id(ext)] = []

@@ -364,6 +364,20 @@ def test_a_probe_that_read_part_of_a_caption_is_that_caption():
     assert not _same("", "abc") and _same("", "")
 
 
+def test_a_caption_read_with_a_signs_lines_is_that_caption():
+    """A caption held over the cuts of an edit reads, in one shot, with a sign's lines above and
+    below it (cuts benchmark: 下北沢駅 / caption / 小田急線のりば split a caption in three and
+    lost its middle). The sign's word read alone is not the caption."""
+    from tasks.extent_check import _same
+
+    cap = normalise("这次旅行让我想明白了很多事")
+    with_sign = "\n".join(normalise(x) for x in ("下北沢駅", "这次旅行让我想明白了很多事", "小田急線のりば（東口改札）"))
+    assert _same(cap, with_sign) and _same(with_sign, cap)
+    assert _groups([cap, with_sign, with_sign, cap]) == [(0, 4, True)]
+    assert not _same(normalise("下北沢駅"), with_sign)
+    assert not _same(normalise("很多事"), with_sign)  # too short to be sure of
+
+
 @needs_font
 def test_a_cue_of_a_few_frames_the_model_only_hesitated_over_is_found(tmp_path, ocr_engine):
     """A 0.3-s cue on a background the model is blind to leaves only a brief dip in its
