@@ -312,3 +312,18 @@ def test_a_sign_the_edit_cuts_back_to_behind_captions_is_scene_text():
     chorus += [_line(f * 20, "we sing along", 0.8) for f in shots]
     chorus += [_line(f * 20, "all night long", 0.86) for f in shots]
     assert scene_texts(chorus, 12) == []
+
+
+def test_two_captions_second_lines_that_share_an_ending_are_not_scene_text():
+    """Turkish second lines of two captions seconds apart read alike at the loose recurrence
+    ratio ("birde kalkıyor." / "içinde başlıyor.", 0.67; languages benchmark tr_japan_vertical
+    lost both lines to scene_texts): each beside its own first line, they are captions."""
+    from gpu_kernels.layout import scene_texts
+
+    firsts = {3: "Son tren saat on", 4: "Son tren saat on", 9: "Yarış beş dakika", 10: "Yarış beş dakika"}
+    seconds = {3: "birde kalkıyor.", 4: "birde kalkıyor.", 9: "içinde başlıyor.", 10: "içinde başlıyor."}
+    boxes = [_line(f * 20, firsts.get(f, WORDS[f]), 0.8) for f in range(12)]
+    boxes += [_line(f * 20, t, 0.86) for f, t in seconds.items()]
+    assert scene_texts(boxes, 12) == []
+    (r,) = suggest_regions(boxes, 12, 16 / 9)
+    assert r.crop_top < 0.775 and r.crop_bottom > 0.885
