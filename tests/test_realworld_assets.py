@@ -29,8 +29,9 @@ def _manifest(suite: str) -> list[dict]:
 MANIFEST = _manifest("realworld")
 HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
-REDRAW = _manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades") + _manifest("cuts") + _manifest("cuts2")
-CUTS = _manifest("cuts") + _manifest("cuts2")
+REDRAW = (_manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades")
+          + _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3"))
+CUTS = _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3")
 
 
 def _render_needs(footage: str):

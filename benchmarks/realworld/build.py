@@ -30,7 +30,8 @@ DEFAULT_OUT = ROOT / "build" / "realworld"
 SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HERE.parent / "hard",
           "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2",
           "redraw3": HERE.parent / "redraw3", "hard3": HERE.parent / "hard3",
-          "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts", "cuts2": HERE.parent / "cuts2"}
+          "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts", "cuts2": HERE.parent / "cuts2",
+          "cuts3": HERE.parent / "cuts3"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
