@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .text import bare
+from .text import bare, edit_distance
 
 
 @dataclass(frozen=True)
@@ -226,9 +226,18 @@ RECUR_SIMILAR = 0.6
 RECUR_MAX_TEXTS = 150
 
 
-def _recurring_groups(g: list[Box], similar: float = RECUR_SIMILAR) -> list[list[Box]]:
-    """The boxes of ``g`` whose text (near-copies of it, ``similar`` alike or more: OCR reads a
-    sign a little differently each time) was read in two runs of frames or more, RECUR_GAP
+def _ratio_copy(m, t: str, u: str) -> bool:
+    """The recurrence test's near-copy: difflib ratio RECUR_SIMILAR or more (``m`` has ``t`` as
+    its second sequence)."""
+    if 2 * min(len(t), len(u)) < RECUR_SIMILAR * (len(t) + len(u)):
+        return False  # the ratio can be at most that
+    m.set_seq1(u)
+    return m.quick_ratio() >= RECUR_SIMILAR and m.ratio() >= RECUR_SIMILAR
+
+
+def _recurring_groups(g: list[Box], near=_ratio_copy) -> list[list[Box]]:
+    """The boxes of ``g`` whose text (near-copies of it by ``near(matcher, t, u)``: OCR reads
+    a sign a little differently each time) was read in two runs of frames or more, RECUR_GAP
     apart: one list per text read (its near-copies' boxes with it; the lists overlap)."""
     from difflib import SequenceMatcher
 
@@ -243,13 +252,7 @@ def _recurring_groups(g: list[Box], similar: float = RECUR_SIMILAR) -> list[list
     m = SequenceMatcher(autojunk=False)
     for t in by_text:
         m.set_seq2(t)  # its index is built once for every text it is compared with
-        copies = [t]
-        for u in by_text:
-            if u == t or 2 * min(len(t), len(u)) < similar * (len(t) + len(u)):
-                continue  # the ratio can be at most that
-            m.set_seq1(u)
-            if m.quick_ratio() >= similar and m.ratio() >= similar:
-                copies.append(u)
+        copies = [t] + [u for u in by_text if u != t and near(m, t, u)]
         frames = sorted({b.frame_index for u in copies for b in by_text[u]})
         if any(b2 - a2 >= RECUR_GAP for a2, b2 in zip(frames, frames[1:])):
             out.append([b for u in copies for b in by_text[u]])
@@ -267,11 +270,24 @@ def _recurring(g: list[Box]) -> set[int]:
 # changed in front of. A repeated caption (a chorus) comes back with its own lines only.
 BACKDROP_CONTEXTS = 2
 BACKDROP_MIN_CHARS = 4
-# Near-copies for this test are closer than RECUR_SIMILAR: its finds are dropped from captions,
-# and two captions' second lines can share an ending ("birde kalkıyor." and "içinde başlıyor.",
-# Turkish, ratio 0.67; the closest pair of lines among the benchmarks' 17 languages' caption
-# texts reads 0.75). A sign read again differs by a letter or two (0.8 and up from 5 letters).
-BACKDROP_SIMILAR = 0.8
+# Near-copies for this test are closer than the recurrence test's (its finds are dropped from
+# captions): OCR misreads a sign's letters, it does not make the reading longer or shorter, so a
+# reading of BACKDROP_COPY_CHARS letters or more within BACKDROP_EDITS edits per letter of
+# another is it (a night sign's four readings, 11 letters, 2-3 misread: 0.18-0.27); two
+# captions' second lines that share an ending are not ("birde kalkıyor." / "içinde başlıyor.",
+# Turkish, 0.43, but difflib ratio 0.67). Shorter texts count only read alike. Among the 17
+# languages' caption texts of the benchmarks split at every word, the pairs this close are all
+# of 4-5 letters.
+BACKDROP_EDITS = 0.3
+BACKDROP_COPY_CHARS = 6
+
+
+def _backdrop_copy(m, t: str, u: str) -> bool:
+    n = max(len(t), len(u))
+    if min(len(t), len(u)) < BACKDROP_COPY_CHARS or abs(len(t) - len(u)) > BACKDROP_EDITS * n:
+        return False
+    m.set_seq1(u)  # within that many edits the ratio is 1 - BACKDROP_EDITS or more
+    return m.quick_ratio() >= 1 - BACKDROP_EDITS and edit_distance(t, u) <= BACKDROP_EDITS * n
 
 
 def _backdrop(flat: list[Box]) -> set[int]:
@@ -279,7 +295,7 @@ def _backdrop(flat: list[Box]) -> set[int]:
     (see BACKDROP_CONTEXTS)."""
     from difflib import SequenceMatcher
 
-    groups = _recurring_groups(flat, BACKDROP_SIMILAR)
+    groups = _recurring_groups(flat, _backdrop_copy)
     recurring = {id(b) for group in groups for b in group}
     out: set[int] = set()
     for group in groups:
@@ -313,18 +329,19 @@ CAPTION_CONFIDENCE = 0.75
 
 def _trimmed(band: list[list[Box]]) -> list[list[Box]]:
     """``band`` without the line groups at its top and bottom that are the scene's: read
-    unsurely by OCR, or a sign the edit cuts back to (:func:`_backdrop`). A sign read just
-    above a caption in one frame stacks onto the band like a caption's second line and would
-    stretch the region over the scene (a short video's band reached from its captions at
-    0.45-0.86 of the height up to a shop sign at 0.15), and keep the band of captions placed
-    above it from being a region. Lines between the kept ones stay: the region spans them."""
+    unsurely by OCR, or at least half a sign the edit cuts back to (:func:`_backdrop`; a reading
+    of it too garbled to count as a copy rides along). A sign read just above a caption in one
+    frame stacks onto the band like a caption's second line and would stretch the region over
+    the scene (a short video's band reached from its captions at 0.45-0.86 of the height up to
+    a shop sign at 0.15), and keep the band of captions placed above it from being a region.
+    Lines between the kept ones stay: the region spans them."""
     if len(band) < 2:
         return band
     backdrop = _backdrop(_flat(band))
 
     def scene(g: list[Box]) -> bool:
         return (float(np.mean([b.confidence for b in g])) < CAPTION_CONFIDENCE
-                or all(id(b) in backdrop for b in g))
+                or 2 * sum(id(b) in backdrop for b in g) >= len(g))
 
     lo, hi = 0, len(band)
     while hi - lo > 1 and scene(band[lo]):

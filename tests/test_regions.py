@@ -327,3 +327,18 @@ def test_two_captions_second_lines_that_share_an_ending_are_not_scene_text():
     assert scene_texts(boxes, 12) == []
     (r,) = suggest_regions(boxes, 12, 16 / 9)
     assert r.crop_top < 0.775 and r.crop_bottom > 0.885
+
+
+def test_a_sign_read_garbled_each_time_the_edit_cuts_back_to_it_is_scene_text():
+    """A night sign of 11 letters read with 2-3 wrong each time (cuts2 fast_cuts_vertical) is
+    still one text: its readings go to scene_texts and, the most of its line, keep it out of
+    the captions' band; one reading too garbled to match rides along."""
+    from gpu_kernels.layout import scene_texts
+
+    readings = {3: "小田急操のりば（美口改礼）", 4: "小田急線のりは（東口み礼）", 9: "小田急缘のりは（使口改礼）",
+                10: "小日急緑のりは（乗口战礼）"}
+    boxes = [_line(f * 20, WORDS[f], 0.8) for f in range(12)]
+    boxes += [_line(f * 20, t, 0.72, h=0.06, conf=0.84) for f, t in readings.items()]
+    assert {t for t, _ in scene_texts(boxes, 12)} == {readings[3], readings[4], readings[9]}
+    (r,) = suggest_regions(boxes, 12, 16 / 9)
+    assert r.crop_top > 0.75
