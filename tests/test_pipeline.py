@@ -335,3 +335,30 @@ def test_a_shot_cut_back_to_in_a_second_region_is_no_caption():
     assert [c.text for c in merge_captions(sorted(shots + top, key=lambda c: c.start))] == [c.text for c in top]
     chorus = [cap(1.0, 3.0, "Let it snow tonight", 0), cap(9.0, 11.0, "Let it snow tonight", 0)]
     assert len(merge_captions(chorus)) == 2
+
+
+def test_a_line_few_of_the_spans_frames_show_is_dropped_from_its_median_reading():
+    """cuts3 benchmark, fast_cuts_vertical: a span that began 0.5 s before its caption, across
+    cuts between a dark and a bright shot, took the previous caption into its median (the middle
+    value where the shots' pixels fall either side) and read both as one two-line caption. A
+    line on 5 of 26 frames goes; a two-line caption shown throughout keeps both lines."""
+    import numpy as np
+
+    from tasks.caption_ocr import PRESENCE_STRIDE as K, without_absent_lines
+    from tasks.ocr import OcrBox
+
+    def luma(shows):  # (top row, frames showing it) per line; planes at 1/K resolution
+        frames = np.stack([np.full((60, 200), 30 if f % 2 else 220, np.uint8) for f in range(26)])
+        for top, on in shows:
+            for x0 in range(20, 180, 16):
+                frames[on, top - 2:top + 12, x0 - 2:x0 + 10] = 90  # outline
+                frames[on, top:top + 10, x0:x0 + 8] = 160  # stroke
+        return frames, np.sort(frames, axis=0)[(len(frames) - 1) // 2]
+
+    lines = [OcrBox("这只狗好像认识回家的路", 0.99, 16 * K, 4 * K, 170 * K, 20 * K),
+             OcrBox("我们还有足够的时间吃早饭", 0.99, 16 * K, 32 * K, 170 * K, 20 * K)]
+    frames, med = luma([(8, list(range(5))), (36, list(range(6, 26)))])
+    assert without_absent_lines(lines, frames, med) == lines[1:]
+    frames, med = luma([(8, list(range(26))), (36, list(range(26)))])
+    assert without_absent_lines(lines, frames, med) == lines
+    assert without_absent_lines(lines, frames[:5], np.sort(frames[:5], axis=0)[2]) == lines  # too few to judge
