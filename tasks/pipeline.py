@@ -257,6 +257,15 @@ def _foreign_glyphs(c: Caption, captions: list[Caption]) -> bool:
     return len(others) >= FOREIGN_CONTEXT and others.count(script) < FOREIGN_SHARE * len(others)
 
 
+def across_regions(captions: list[Caption]) -> list[Caption]:
+    """Every region's captions, in time order, less one or two glyphs of a script the video's
+    captions in all its regions do not use (:func:`_foreign_glyphs`): a letter block read "回"
+    again and again in a second region of an English video has no captions of its own to be
+    foreign among (cuts3 cut_scene_text_en)."""
+    out = [c for c in captions if not _foreign_glyphs(c, captions)]
+    return sorted(out, key=lambda c: (c.start_frame, c.region_index))
+
+
 def suggested_crop(storage, layout_db_key: str) -> tuple[CropRegion, str]:
     """(crop region, "suggested" | "default") from ``layout_config`` of a layout.db."""
     with open_db(storage, layout_db_key) as conn:
@@ -347,7 +356,7 @@ def run_video(
             _read_captions(reg["cropped_frames_prefix"], intervals, k, ctx, scene), changes=changes,
             min_confidence=caption_floor(ctx.ocr.name))
     timings["caption_ocr"] = time.monotonic() - t
-    captions.sort(key=lambda c: (c.start_frame, c.region_index))
+    captions = across_regions(captions)
     if not captions:
         raise NoCaptionsFound(
             f"no captions found in crop region{'s' if len(regions) > 1 else ''} "

@@ -362,3 +362,19 @@ def test_a_line_few_of_the_spans_frames_show_is_dropped_from_its_median_reading(
     frames, med = luma([(8, list(range(26))), (36, list(range(26)))])
     assert without_absent_lines(lines, frames, med) == lines
     assert without_absent_lines(lines, frames[:5], np.sort(frames[:5], axis=0)[2]) == lines  # too few to judge
+
+
+def test_a_lone_glyph_foreign_to_every_regions_captions_is_dropped():
+    """cuts3 cut_scene_text_en: letter blocks read "回" in a second region of an English video,
+    where no caption of their own region was there to make them foreign. In a video whose other
+    region reads Chinese, the glyph is a caption."""
+    from tasks.pipeline import across_regions
+
+    def cap(s, e, text, region):
+        return Caption(int(s * 10), int(e * 10), s, e, text, 0.99, int((e - s) * 10), region)
+
+    english = [cap(0.8, 2.8, "These cups have been here all week.", 0), cap(3.5, 6.9, "Please stand behind the line.", 0)]
+    glyph = cap(4.0, 5.0, "回", 1)
+    assert across_regions(english + [glyph]) == english
+    chinese = [cap(0.8, 2.8, "这些杯子放在这里一个星期了", 1), cap(3.5, 6.9, "请站在黄线后面等候列车", 1)]
+    assert glyph in across_regions(english + chinese + [glyph])

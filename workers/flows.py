@@ -289,6 +289,7 @@ def process_video(video_id: str, tenant_id: str, storage_key: str, crop_region: 
     """The whole video: extract → (suggested) crop → crop & infer → caption OCR → captions."""
     with _status(video_id, tenant_id, database_url, "process-video"):
         ex = _extract(video_id, tenant_id, storage_key, frame_rate, backend, timeout_s, database_url)
+        from tasks.pipeline import across_regions
         from tasks.types import CropRegion
 
         regions = ([CropRegion.parse(crop_region).__dict__] if crop_region is not None
@@ -301,7 +302,7 @@ def process_video(video_id: str, tenant_id: str, storage_key: str, crop_region: 
             caps, model_version = _ocr_region(video_id, tenant_id, reg["cropped_frames_prefix"], None,
                                               ex["duration"], backend, timeout_s, reg["region_index"])
             merged += caps
-        merged.sort(key=lambda c: (c.start_frame, c.region_index))
+        merged = across_regions(merged)
         captions = _publish(video_id, tenant_id, merged, model_version, database_url, 0,
                             regions=[CropRegion.parse(r) for r in regions])
         return {"extract": ex, "crop_region": dict(region), "regions": regions, "crop_infer": ci,
