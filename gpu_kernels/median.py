@@ -10,6 +10,13 @@ import torch
 NETWORK_MAX = 32  # up to this many frames a comparator network beats np.partition on a CPU
 
 
+def evenly(frames: np.ndarray, max_frames: int) -> np.ndarray:
+    """At most ``max_frames`` of a (N, ...) stack, spread evenly over it (first and last kept):
+    the frames :func:`median_frame` takes."""
+    n = frames.shape[0]
+    return frames if n <= max_frames else frames[np.linspace(0, n - 1, max_frames).round().astype(int)]
+
+
 def median_frame(frames: np.ndarray, device: torch.device, max_frames: int = 63) -> np.ndarray:
     """(N, ...) uint8 → (...) uint8 per-pixel lower median, e.g. (N, H, W, 3) RGB frames or
     (N, h·3/2, w) stacked YUV 4:2:0 planes.
@@ -20,10 +27,8 @@ def median_frame(frames: np.ndarray, device: torch.device, max_frames: int = 63)
     """
     if frames.ndim < 2 or frames.shape[0] == 0:
         raise ValueError(f"expected a non-empty (N, ...) stack, got shape {frames.shape}")
+    frames = evenly(frames, max_frames)
     n = frames.shape[0]
-    if n > max_frames:
-        frames = frames[np.linspace(0, n - 1, max_frames).round().astype(int)]
-        n = max_frames
     if device.type == "cpu":
         if n <= NETWORK_MAX:
             return _network_median(frames)

@@ -21,24 +21,20 @@ AGREE_LEVELS = 24
 EDGE_SHARE = 0.2
 
 
-def agreement(frames_y: np.ndarray, median_y: np.ndarray) -> np.ndarray:
-    """(N, h, w) luma planes and their (h, w) median → (h, w) float32: the share of the frames
-    within AGREE_LEVELS of the median, per pixel."""
+def presence(frames_y: np.ndarray, median_y: np.ndarray, x: float, y: float, width: float,
+             height: float) -> float:
+    """The share of the (N, h, w) luma planes within AGREE_LEVELS of their (h, w) median at the
+    median's edges inside a box (in the planes' pixels); 1.0 for a box of no area."""
     if frames_y.ndim != 3 or median_y.shape != frames_y.shape[1:]:
         raise ValueError(f"expected (N, h, w) frames and an (h, w) median, got {frames_y.shape} and {median_y.shape}")
-    near = np.abs(frames_y.astype(np.int16) - median_y.astype(np.int16)[None]) <= AGREE_LEVELS
-    return near.mean(axis=0, dtype=np.float32)
-
-
-def presence(agree: np.ndarray, median_y: np.ndarray, x: float, y: float, width: float, height: float) -> float:
-    """The share of frames showing what the median shows at its edges inside a box (in the
-    pixels of the (h, w) planes); 1.0 for a box of no area."""
-    h, w = agree.shape
+    h, w = median_y.shape
     x0, y0 = max(0, int(x)), max(0, int(y))
     x1, y1 = min(w, int(np.ceil(x + width))), min(h, int(np.ceil(y + height)))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return 1.0
-    gy, gx = np.gradient(median_y[y0:y1, x0:x1].astype(np.float32))
+    patch = median_y[y0:y1, x0:x1]
+    gy, gx = np.gradient(patch.astype(np.float32))
     mag = np.hypot(gx, gy)
     edges = mag >= np.quantile(mag, 1.0 - EDGE_SHARE)
-    return float(agree[y0:y1, x0:x1][edges].mean())
+    near = np.abs(frames_y[:, y0:y1, x0:x1][:, edges].astype(np.int16) - patch[edges].astype(np.int16)) <= AGREE_LEVELS
+    return float(near.mean())

@@ -16,8 +16,8 @@ import numpy as np
 
 from gpu_kernels.band import Band
 from gpu_kernels.extents.base import EMPTY_EMPTY
-from gpu_kernels.median import median_frame
-from gpu_kernels.presence import agreement, presence
+from gpu_kernels.median import evenly, median_frame
+from gpu_kernels.presence import presence
 from gpu_kernels.stream import threaded
 from gpu_kernels.text import bare
 from gpu_kernels.textmask import suppress_scene_text
@@ -232,9 +232,8 @@ def without_absent_lines(boxes: list, frames_y: np.ndarray | None, median_y: np.
     rows = rows_of(boxes)
     if len(rows) < 2 or frames_y is None or median_y is None or len(frames_y) < ABSENT_MIN_FRAMES:
         return boxes
-    agree = agreement(frames_y, median_y)
     k = PRESENCE_STRIDE
-    shown = [float(np.mean([presence(agree, median_y, b.x / k, b.y / k, b.width / k, b.height / k)
+    shown = [float(np.mean([presence(frames_y, median_y, b.x / k, b.y / k, b.width / k, b.height / k)
                             for b in r])) for r in rows]
     if max(shown) < PRESENT:
         return boxes
@@ -317,6 +316,7 @@ def ocr_captions(
             # The median runs on the chunks' YUV planes (half RGB's bytes, no per-frame
             # conversion); only the one median image becomes RGB for the OCR engine.
             _indices, frames = reader.frames(start, end, want=MEDIAN_FRAMES, fmt="yuv420p")
+            frames = evenly(frames, MEDIAN_FRAMES)
             med = median_frame(frames, ctx.device, max_frames=MEDIAN_FRAMES)
             near = stretches(start, end)
             masked = suppress_scene_text(med, [state(s) for s in near])
@@ -327,14 +327,12 @@ def ocr_captions(
                 # near frames too. Then only what every stretch shows goes.
                 if any(r is not None for r in far) and suppress_scene_text(med, far).kept_ink_fraction > FAR_KEPT:
                     masked = suppress_scene_text(med, [state(s) for s in near] + far)
-            # The frames the median took (it subsamples beyond MEDIAN_FRAMES), their luma at half
-            # resolution: kept for without_absent_lines, ~1/6 of the frames' bytes.
-            took = frames if len(frames) <= MEDIAN_FRAMES else \
-                frames[np.linspace(0, len(frames) - 1, MEDIAN_FRAMES).round().astype(int)]
+            # The median's frames' luma at half resolution, kept for without_absent_lines: ~1/6
+            # of the frames' bytes.
             luma = med.shape[0] * 2 // 3
             k = PRESENCE_STRIDE
-            return (Band(masked.image, "yuv420p").rgb(), int(min(len(frames), MEDIAN_FRAMES)),
-                    np.ascontiguousarray(took[:, :luma:k, ::k]), np.ascontiguousarray(med[:luma:k, ::k]))
+            return (Band(masked.image, "yuv420p").rgb(), len(frames),
+                    np.ascontiguousarray(frames[:, :luma:k, ::k]), np.ascontiguousarray(med[:luma:k, ::k]))
 
         # Chunk decoding and the medians (one core) run ahead in a thread while the OCR engine
         # reads the previous batch: caption OCR kept 1.5 of 2 cores busy when they took turns.
