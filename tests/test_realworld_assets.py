@@ -30,8 +30,8 @@ MANIFEST = _manifest("realworld")
 HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
 REDRAW = (_manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades")
-          + _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3"))
-CUTS = _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3")
+          + _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3") + _manifest("mixed"))
+CUTS = _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3") + [c for c in _manifest("mixed") if "montage" in c]
 
 
 def _render_needs(footage: str):
@@ -68,7 +68,7 @@ def test_committed_script(clip):
         assert "\\" not in c["text"] and c["text"].strip()
     if clip["class"] == "textrich_nocaption":
         assert caps == []
-    if clip["class"] == "two_regions":  # concurrent regions never start or end together
+    if clip["class"] in ("two_regions", "title_and_captions"):  # concurrent regions never start or end together
         regions = {}
         for e in script.events:
             regions.setdefault(e.style, []).extend([e.start, e.end])

@@ -31,7 +31,7 @@ SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HER
           "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2",
           "redraw3": HERE.parent / "redraw3", "hard3": HERE.parent / "hard3",
           "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts", "cuts2": HERE.parent / "cuts2",
-          "cuts3": HERE.parent / "cuts3"}
+          "cuts3": HERE.parent / "cuts3", "mixed": HERE.parent / "mixed"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Generate the mixed benchmark: the real world's hard cases together, in eleven languages.
+
+    .venv/bin/python benchmarks/mixed/make_scripts.py [--seed N --dest DIR]
+
+Each other suite varies one thing over captions in Chinese or English (layouts, cuts) or puts
+other scripts at the bottom of one shot (languages). Real videos combine them: Korean captions
+over a fast-cut montage, Hindi captions that move between the lower third and the middle, white
+Greek text without an outline on a white table, bilingual two-line stacks, a program title at
+the top above changing captions. Every clip here draws such a combination; its sentences
+(``texts.py``) were written for it and appear in no other suite and no training data. The
+product runs as a user runs it: no ``--lang`` (it detects the script).
+
+Writes ``scripts/<clip>.ass`` and ``clips.json`` next to this file, once, from a fixed seed;
+both are committed and are the benchmark. Styles, timelines and montages come from the
+realworld and cuts generators.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE.parent / "realworld"))
+
+from make_scripts import (  # noqa: E402
+    WHITE, YELLOW, Frame, Texts, dialogue_style, draw_args, fits, iou, timeline, write_if_changed,
+    write_manifest,
+)
+from synth.ass import build_script, check_fonts, cut_frames, footage_segment  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("cuts_make_scripts", HERE.parent / "cuts" / "make_scripts.py")
+cuts = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cuts)
+sys.path.insert(0, str(HERE))
+from texts import pool  # noqa: E402
+
+SEED = 20261210
+FPS = cuts.FPS
+LANDSCAPE, VERTICAL = cuts.LANDSCAPE, cuts.VERTICAL
+
+# (name, class, size or single-shot footage, seconds, language, font)
+CLIPS = [
+    ("ru_cuts", "scripts_cuts", LANDSCAPE, 20.0, "ru", "Noto Sans"),
+    ("ko_cuts", "scripts_cuts", LANDSCAPE, 20.0, "ko", "Noto Sans CJK KR"),
+    ("ar_cuts", "scripts_cuts", LANDSCAPE, 20.0, "ar", "Noto Sans Arabic"),
+    ("th_cuts", "scripts_cuts", LANDSCAPE, 20.0, "th", "Noto Sans Thai"),
+    ("ja_moving_vertical", "scripts_moving", VERTICAL, 20.0, "ja", "Noto Sans CJK JP"),
+    ("hi_moving", "scripts_moving", LANDSCAPE, 20.0, "hi", "Noto Sans Devanagari"),
+    ("vi_moving", "scripts_moving", LANDSCAPE, 20.0, "vi", "Noto Sans"),
+    ("el_whitetable", "bright_scripts", "cups_whitetable_720p.mp4", 18.0, "el", "Noto Sans"),
+    ("es_snow", "bright_scripts", "snow_rally.mp4", 18.0, "es", "DejaVu Sans"),
+    ("ko_brightfloor", "bright_scripts", "dog_brightfloor_720p.mp4", 18.0, "ko", "Noto Sans CJK KR"),
+    ("zh_en_stack", "bilingual_cuts", LANDSCAPE, 20.0, "zh+en", "Noto Sans CJK SC"),
+    ("ja_en_stack_vertical", "bilingual_cuts", VERTICAL, 20.0, "ja+en", "Noto Sans CJK JP"),
+    ("ru_title", "title_and_captions", LANDSCAPE, 20.0, "ru", "Noto Sans"),
+    ("ja_title", "title_and_captions", LANDSCAPE, 20.0, "ja", "Noto Sans CJK JP"),
+]
+
+
+def _max_w(fr: Frame, style) -> int:
+    return fr.width - 2 * style.margin_l
+
+
+def gen_scripts_cuts(rng, fr, lang):
+    """Bottom captions over a montage cut every 0.6-2.5 s; every third a two-line stack."""
+    style = dialogue_style(rng, fr, shadow=rng.choice([0, 1]))
+    texts = Texts(rng, pool(lang))
+    events = []
+    for i, (t0, t1) in enumerate(timeline(rng, fr, dur=(1.3, 3.0), gap=(0.25, 0.9))):
+        text = texts.take(style, _max_w(fr, style))
+        if i % 3 == 2:
+            text += "\\N" + texts.take(style, _max_w(fr, style))
+        events.append(fr.event(t0, t1, text))
+    return [style], events, cuts.cuts_every(rng, fr, (0.6, 2.5))
+
+
+def gen_scripts_moving(rng, fr, lang):
+    """Short-video style: bold captions that move between the lower third, the middle and the
+    upper third, over a cut every 0.3-1.2 s."""
+    style = dialogue_style(rng, fr, scale=1.1, bold=True, primary=rng.choice([WHITE, YELLOW]))
+    style = replace(style, outline=style.outline + 1)
+    texts = Texts(rng, pool(lang))
+    events = []
+    for t0, t1 in timeline(rng, fr, dur=(1.2, 2.8), gap=(0.2, 0.8)):
+        y = round(fr.height * rng.choice([0.3, 0.5, 0.62, 0.75, 0.85]))
+        events.append(fr.event(t0, t1, texts.take(style, _max_w(fr, style)), an=5, pos=(fr.width // 2, y)))
+    return [style], events, cuts.cuts_every(rng, fr, (0.3, 1.2))
+
+
+def gen_bright_scripts(rng, fr, lang):
+    """White text with no outline (or a thin one, or yellow) over a bright single shot; every
+    third caption a two-line stack."""
+    kind = rng.choice(["none", "thin", "yellow"])
+    extra = {"none": dict(primary=WHITE, outline=0, shadow=0), "thin": dict(primary=WHITE, outline=1, shadow=0),
+             "yellow": dict(primary=YELLOW)}[kind]
+    style = dialogue_style(rng, fr, **extra)
+    texts = Texts(rng, pool(lang))
+    events = []
+    for i, (t0, t1) in enumerate(timeline(rng, fr, dur=(1.3, 3.0), gap=(0.3, 0.9))):
+        text = texts.take(style, _max_w(fr, style))
+        if i % 3 == 1:
+            text += "\\N" + texts.take(style, _max_w(fr, style))
+        events.append(fr.event(t0, t1, text))
+    return [style], events, None
+
+
+def gen_bilingual_cuts(rng, fr, lang):
+    """Bilingual subtitles: every caption a line and its English below, both changing together,
+    over a montage cut every 0.5-2 s."""
+    style = dialogue_style(rng, fr, scale=0.9)
+    first, second = lang.split("+")
+    pairs = list(zip(pool(first), pool(second)))
+    rng.shuffle(pairs)
+    pairs = [p for p in pairs if fits("\\N".join(p), style, _max_w(fr, style))]
+    events = []
+    for t0, t1 in timeline(rng, fr, dur=(1.5, 3.2), gap=(0.25, 0.8)):
+        if not pairs:
+            break
+        events.append(fr.event(t0, t1, "\\N".join(pairs.pop())))
+    return [style], events, cuts.cuts_every(rng, fr, (0.5, 2.0))
+
+
+def gen_title_and_captions(rng, fr, lang):
+    """A program title at the top (English, 4-8 s each) above captions that change below it,
+    over a montage cut every 0.8-2.5 s: two caption regions. Every title boundary is at least
+    0.5 s from every caption boundary and no title overlaps a caption with IoU 0.4 or more, so
+    matching by time stays unambiguous."""
+    bottom = dialogue_style(rng, fr)
+    top = dialogue_style(rng, fr, name="Top", scale=0.8, primary=rng.choice([WHITE, YELLOW]),
+                         alignment=rng.choice([8, 7]), margin_v=round(fr.height * rng.uniform(0.04, 0.07)))
+    texts = Texts(rng, pool(lang))
+    cues = timeline(rng, fr, dur=(1.3, 3.0), gap=(0.3, 0.9))
+    events = [fr.event(t0, t1, texts.take(bottom, _max_w(fr, bottom))) for t0, t1 in cues]
+    titles = Texts(rng, pool("titles"))
+    bounds = [x for ev in events for x in (ev.start, ev.end)]
+    t = rng.uniform(0.3, 1.0)
+    while t < fr.duration - 4.5:
+        for _ in range(300):
+            s = fr.snap(t + rng.uniform(0.0, 0.8))
+            e = fr.snap(s + rng.uniform(4.0, 8.0))
+            if (e < fr.duration - 0.3 and all(abs(x - b) >= 0.5 for x in (s, e) for b in bounds)
+                    and all(iou((s, e), c) < 0.4 for c in cues)):
+                events.append(fr.event(s, e, titles.take(top, _max_w(fr, top)), "Top"))
+                t = e + rng.uniform(0.3, 1.0)
+                break
+        else:
+            t += 0.3
+    return [bottom, top], events, cuts.cuts_every(rng, fr, (0.8, 2.5))
+
+
+GENERATORS = {"scripts_cuts": gen_scripts_cuts, "scripts_moving": gen_scripts_moving,
+              "bright_scripts": gen_bright_scripts, "bilingual_cuts": gen_bilingual_cuts,
+              "title_and_captions": gen_title_and_captions}
+
+
+def main(argv: list[str] | None = None) -> int:
+    seed, dest = draw_args(argv, __doc__, SEED, "mixed", HERE)
+    manifest = []
+    for name, cls, where, duration, lang, font in CLIPS:
+        rng = random.Random(f"{seed}:{name}")
+        single = isinstance(where, str)
+        if single:
+            f = footage_segment(where, "eval").footage
+            w, h, fps = f.width, f.height, f.fps
+        else:
+            (w, h), fps = where, FPS
+        fonts = [font, "Noto Sans"] if cls == "title_and_captions" else [font]
+        fr = Frame(w, h, fps, duration, fonts)
+        styles, events, cut_list = GENERATORS[cls](rng, fr, lang)
+        check_fonts(styles)
+        events.sort(key=lambda e: (e.start, e.style))
+        entry = {"name": name, "class": cls, "part": "eval", "duration": duration, "width": w, "height": h,
+                 "fps": str(fps), "language": lang, "lang": lang.split("+")[0], "fonts": fonts,
+                 "script": f"scripts/{name}.ass", "captions": len(events)}
+        if single:
+            entry["footage"] = where
+            what = f"footage {where}, evaluation half, {duration:g} s"
+        else:
+            pieces = cuts.pieces_for(cut_list, cuts.frame_of(duration), rng, cuts.PLAIN)
+            assert cut_frames(pieces) == cut_list
+            entry.update(footage=pieces[0].footage, size=[w, h], cuts=cut_list,
+                         montage=[{"footage": p.footage, "offset": p.offset, "frames": p.frames} for p in pieces])
+            what = f"montage of {len(pieces)} footage pieces (evaluation halves), {duration:g} s"
+        text = build_script(events, styles, w, h, title=name,
+                            comments=[f"mixed benchmark clip {name} ({cls}, {lang}); generated by make_scripts.py, "
+                                      f"seed {seed}", what])
+        write_if_changed(dest / "scripts" / f"{name}.ass", text)
+        manifest.append(entry)
+        print(f"{name:22s} {cls:18s} {w}x{h} {duration:5.1f}s {len(events):3d} captions "
+              f"{len(cut_list or []):3d} cuts")
+    write_manifest(dest, seed, manifest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
