@@ -449,3 +449,61 @@ def test_frames_the_language_is_told_from_are_decoded_and_detected_once(tmp_path
     assert result.frame_count == 20 and result.ocr_box_count >= 10
     assert sorted(decoded) == sorted(set(decoded)) and len(decoded) == 20
     assert len(runs) == 8  # the language's frames at 736 px, kept: the layout pass did not redo them
+
+
+def _titled_frame(title: list[str], caption: str, lang: str) -> np.ndarray:
+    """English title lines at the top over a caption at the bottom."""
+    im = Image.fromarray(caption_frame([caption], lang))
+    d = ImageDraw.Draw(im)
+    font = ImageFont.truetype(FONTS["latin"], 44)
+    for k, line in enumerate(title):
+        d.text(((1280 - d.textlength(line, font=font)) / 2, 30 + 66 * k), line, font=font, fill="yellow",
+               stroke_width=3, stroke_fill="black")
+    return np.asarray(im)
+
+
+@needs_models
+def test_detect_language_region_by_region():
+    """An English title above Russian captions: stacked, OSD named the lines Latin and the
+    captions went to the default recogniser, which cannot read them (mixed benchmark,
+    ru_title: 0 of 7 captions). The widest region, told apart, is Russian."""
+    from tasks.ocr.detect import detect_language
+
+    titles = [["Weekend Market Special Edition", "Live from the Old Town Square"],
+              ["Behind the Scenes of the Show", "Our Trip to the Snowy Mountains"]]
+    frames = [_titled_frame(titles[k % 2], line, "ru") for k, line in enumerate(LINES["ru"])] * 2
+    assert detect_language(frames) == "ru"
+    # English titles over English captions stay the default recogniser's.
+    english = ["Nobody told me the shop was closed.", "The race starts in five minutes."]
+    frames = [_titled_frame(titles[k % 2], line, "latin") for k, line in enumerate(english)] * 2
+    assert detect_language(frames) == ""
+
+
+def test_rtl_final_stop_goes_to_the_end_once():
+    from tasks.ocr.tesseract import rtl_final_stop
+
+    assert rtl_final_stop(".فاتتنا الحافلة بدقيقتين") == "فاتتنا الحافلة بدقيقتين."
+    assert rtl_final_stop(".نسيت مظلتي في المحطة .") == "نسيت مظلتي في المحطة."
+    assert rtl_final_stop("؟أين وضعت") == "أين وضعت؟"
+    assert rtl_final_stop("أين وضعت مفاتيح السيارة؟") == "أين وضعت مفاتيح السيارة؟"
+    assert rtl_final_stop(".Hello world") == ".Hello world"  # left to right: as read
+
+
+@needs_other_scripts
+def test_arabic_line_single_line_analysis_misses_is_read_raw():
+    """Tesseract's single-line layout analysis found no line in these clean Arabic lines
+    (white text without an outline on a light ground); read as a raw line they read."""
+    from tasks.ocr.tesseract import TesseractEngine
+
+    engine = TesseractEngine("ar")
+    font = ImageFont.truetype(FONTS["ar"], 40)
+    try:
+        for text in ("نسيت مظلتي في المحطة.", "لم يخبرني أحد أن المتجر مغلق."):
+            im = Image.new("RGB", (900, 120), (235, 235, 235))
+            ImageDraw.Draw(im).text((60, 30), text, font=font, fill="white", stroke_width=0)
+            frame = np.asarray(im)
+            (box,) = engine.recognize(frame)  # a caption median's reading
+            assert cer(text, box.text) <= 0.1 and box.confidence >= 0.5, box
+            assert engine.recognize_frames([frame]) == [[]]  # the layout pass reads as before
+    finally:
+        engine.close()

@@ -23,6 +23,15 @@ from .tesseract import LineDetector, LineImage, TesseractEngine, _gray, tessdata
 log = logging.getLogger(__name__)
 
 MAX_LINES = 40  # enough text for OSD; more only costs time
+# Lines whose centres lie within this share of the frame's height (each from the one before)
+# are one region; a region needs this many lines (a caption band recurs across frames). The
+# widest region (by all its lines' widths) is checked on its own (:func:`_by_region`).
+GROUP_SPAN = 0.04
+MIN_GROUP_LINES = 2
+# Scripts whose region gets a verdict of its own where the whole got the default recogniser
+# (Latin and Han are the default's; a region OSD names nothing is scene text more often).
+OWN_SCRIPTS = {"Cyrillic", "Hangul", "Korean"}
+GROUP_LINES = 4  # the widest lines of a region OSD is shown: enough for a script, cheaper
 CHECK_LINES = 12  # the widest lines, read with the Hangul model to confirm or rule out Korean
 # Letters only one Cyrillic language of the three uses (Ukrainian і ї є ґ; Russian ы э ё),
 # and those Vietnamese adds to Latin (ơ ư đ and vowels with a dot below or hook above).
@@ -83,33 +92,80 @@ def _montage(images: Sequence) -> "object":
     return out
 
 
-def line_images(frames: Sequence[np.ndarray], detector: LineDetector) -> list:
-    """Every text line of ``frames``, prepared for reading; the widest first (captions are
-    wider than most scene text), at most MAX_LINES."""
+def _found(frames: Sequence[np.ndarray], detector: LineDetector) -> list[tuple]:
+    """Every text line of ``frames``: (width, vertical centre as a share of the frame's height,
+    grey frame, box)."""
     found = []
     for frame in frames:
         gray = _gray(frame)
         for box in detector(frame):
-            found.append((box[2] - box[0], gray, box))
-    found.sort(key=lambda f: -f[0])
+            found.append((box[2] - box[0], (box[1] + box[3]) / 2 / max(1, gray.shape[0]), gray, box))
+    return found
+
+
+def _prepared(found: Sequence[tuple], cache: dict | None = None) -> list:
+    """The widest lines first (captions are wider than most scene text), at most MAX_LINES,
+    prepared for reading (each once: ``cache`` keeps them by line)."""
+    cache = {} if cache is None else cache
     out = []
-    for _w, gray, box in found[:MAX_LINES]:
-        line = LineImage(gray, box)
-        out.append(line.image(line.light_text()))
+    for f in sorted(found, key=lambda f: -f[0])[:MAX_LINES]:
+        if id(f) not in cache:
+            line = LineImage(f[2], f[3])
+            cache[id(f)] = line.image(line.light_text())
+        out.append(cache[id(f)])
     return out
+
+
+def line_images(frames: Sequence[np.ndarray], detector: LineDetector) -> list:
+    """Every text line of ``frames``, prepared for reading; the widest first, at most MAX_LINES."""
+    return _prepared(_found(frames, detector))
+
+
+def position_groups(found: Sequence[tuple]) -> list[list[tuple]]:
+    """Lines grouped by height in the frame (centres within GROUP_SPAN of the next), groups of
+    MIN_GROUP_LINES or more, the widest in all first: a title at the top, the captions at the
+    bottom, a sign at mid height."""
+    groups: list[list[tuple]] = []
+    for f in sorted(found, key=lambda f: f[1]):
+        if groups and f[1] - groups[-1][-1][1] <= GROUP_SPAN:
+            groups[-1].append(f)
+        else:
+            groups.append([f])
+    groups = [g for g in groups if len(g) >= MIN_GROUP_LINES]
+    return sorted(groups, key=lambda g: -sum(f[0] for f in g))
+
+
+class _Osd:
+    """Tesseract's script detector, loaded once for every stack of lines it is shown."""
+
+    def __init__(self) -> None:
+        self.api = None
+
+    def __call__(self, lines: Sequence) -> str | None:
+        """OSD's script name for the lines stacked, or None (no OSD model, or no verdict)."""
+        import tesserocr
+
+        path = tessdata_dir(["osd"])
+        if path is None or not lines:
+            return None
+        if self.api is None:
+            self.api = tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+        self.api.SetImage(_montage(lines))
+        return (self.api.DetectOrientationScript() or {}).get("script_name")
+
+    def close(self) -> None:
+        if self.api is not None:
+            self.api.End()
+            self.api = None
 
 
 def script_of(lines: Sequence) -> str | None:
     """OSD's script name for the lines stacked, or None (no OSD model, or no verdict)."""
-    import tesserocr
-
-    path = tessdata_dir(["osd"])
-    if path is None or not lines:
-        return None
-    with tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY) as api:
-        api.SetImage(_montage(lines))
-        result = api.DetectOrientationScript()
-    return (result or {}).get("script_name")
+    osd = _Osd()
+    try:
+        return osd(lines)
+    finally:
+        osd.close()
 
 
 PACKAGES = {"Cyrillic": "tesseract-ocr-script-cyrl", "Vietnamese": "tesseract-ocr-script-viet",
@@ -186,27 +242,57 @@ def _one_language(lines: Sequence, model: str, lang: str, is_letter, share: floa
     return lang if len(letters) >= MIN_LETTERS and _share(letters, is_letter) >= share else ""
 
 
-def detect_language(frames: Sequence[np.ndarray], detector: LineDetector | None = None) -> str:
-    """The caption language of ``frames`` as a ``--lang`` code, or "" for the default
-    recogniser (Chinese, Japanese, English and other Latin, or no text found)."""
-    lines = line_images(frames, detector or LineDetector())
-    script = script_of(lines)
+def _verdict(lines: Sequence, script: str | None) -> str:
+    """The language of ``lines`` given OSD's ``script`` for them ("" for the default recogniser)."""
     family = SCRIPTS.get(script or "")
     if family == "cyrillic":
         letters = _letters(lines, "Cyrillic")
         # The script models read Latin too: Cyrillic only if most letters read are Cyrillic.
         cyrillic = len(letters) >= MIN_LETTERS and _share(letters, _is_cyrillic) >= SCRIPT_SHARE
-        lang = language_of_letters(family, letters) if cyrillic else ""
-    elif family == "latin":
+        return language_of_letters(family, letters) if cyrillic else ""
+    if family == "latin":
         letters = _letters(lines, "Vietnamese")
-        lang = language_of_letters(family, letters) if len(letters) >= MIN_LETTERS else ""
-    else:
-        lang = _other_script(lines, script) if lines and (script in ONE_LANGUAGE or script is None) else ""
-        if not lang:  # Han, kana, Hangul, or a script verdict no model confirmed
-            reads = _read(lines[:CHECK_LINES], "Hangul") if lines else []
-            letters = "".join(ch for text, _ in reads for ch in text if ch.isalpha())
-            korean = (reads and np.mean([c for _, c in reads]) >= HANGUL_CONFIDENCE
-                      and _share(letters, _is_hangul) >= SCRIPT_SHARE)
-            lang = "ko" if korean else ""
+        return language_of_letters(family, letters) if len(letters) >= MIN_LETTERS else ""
+    lang = _other_script(lines, script) if lines and (script in ONE_LANGUAGE or script is None) else ""
+    if not lang:  # Han, kana, Hangul, or a script verdict no model confirmed
+        reads = _read(lines[:CHECK_LINES], "Hangul") if lines else []
+        letters = "".join(ch for text, _ in reads for ch in text if ch.isalpha())
+        korean = (reads and np.mean([c for _, c in reads]) >= HANGUL_CONFIDENCE
+                  and _share(letters, _is_hangul) >= SCRIPT_SHARE)
+        lang = "ko" if korean else ""
+    return lang
+
+
+def _by_region(lang: str, script: str | None, found: Sequence[tuple], osd: _Osd, cache: dict) -> str:
+    """``lang`` (the verdict on every line at once), or where that is the default recogniser's,
+    the verdict on the widest region if OSD names that region's lines another script. Stacked,
+    the lines of an English title over Russian captions read as Latin to OSD, and the captions
+    went to a recogniser that cannot read them (mixed benchmark, ru_title: 0 of 7 read).
+
+    English is not added to a script model where a region reads Latin (``ru,en``): that read
+    the titles above right, but most Latin regions are the scene's, and ``uk,en`` read station
+    signs as captions and "того" as "Toro" (languages benchmark, uk_station)."""
+    groups = position_groups(found)
+    if lang or len(groups) < 2:
+        return lang
+    lines = _prepared(groups[0], cache)
+    own = osd(lines[:GROUP_LINES])
+    if own != script and (own in ONE_LANGUAGE or own in OWN_SCRIPTS):
+        return _verdict(lines, own)
+    return lang
+
+
+def detect_language(frames: Sequence[np.ndarray], detector: LineDetector | None = None) -> str:
+    """The caption language of ``frames`` as a ``--lang`` code, or "" for the default
+    recogniser (Chinese, Japanese, English and other Latin, or no text found)."""
+    found = _found(frames, detector or LineDetector())
+    cache: dict = {}
+    lines = _prepared(found, cache)
+    osd = _Osd()
+    try:
+        script = osd(lines)
+        lang = _by_region(_verdict(lines, script), script, found, osd, cache)
+    finally:
+        osd.close()
     log.info("caption language: %s (script %s over %d lines)", lang or "default", script, len(lines))
     return lang
