@@ -142,6 +142,14 @@ def _same_text(p: Caption, c: Caption) -> bool:
 # sign as the camera passes, a probe's misread), not a cue: one character is not captioned that
 # briefly. Checked after joining, so a one-glyph fade step beside its caption is not lost.
 LONE_GLYPH_MAX_S = 0.5
+# Readings that are no caption whatever the engine's confidence: no letter or digit at all (a
+# quote mark read off a letter block), or shown under one frame of 10 Hz. And a reading of one
+# to SHORT_CHARS letters needs SHORT_FLOOR where the engine has a caption floor: Tesseract read
+# textured scene through a caption band as "r", "시", "เซ" at 0.48-0.71, the mixed benchmark's
+# captions at 0.70-0.96, most of them long (RapidOCR's floor, 0.85, is above it already).
+MIN_CUE_S = 0.1
+SHORT_CHARS = 2
+SHORT_FLOOR = 0.75
 
 
 
@@ -156,7 +164,9 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
     similar but not equal apart where the model was sure the caption changed."""
     out: list[Caption] = []
     for c in caps:
-        if not c.text.strip() or c.confidence < min_confidence:
+        if not bare(c.text) or c.confidence < min_confidence or c.end - c.start < MIN_CUE_S - 0.01:
+            continue
+        if min_confidence and len(bare(c.text)) <= SHORT_CHARS and c.confidence < SHORT_FLOOR:
             continue
         gap = c.start_frame - out[-1].end_frame if out else None
         if out and (gap <= max_gap_frames and _same_caption(out[-1], c, changes)

@@ -109,6 +109,25 @@ def test_merge_joins_split_captions_and_drops_empties():
         (0, 20, "Hello world"), (30, 40, "Hello world"), (40, 50, "Other")]
 
 
+def test_merge_drops_readings_that_are_no_caption():
+    """Mixed benchmark: Tesseract read textured scene through the band as "r" (0.48) and "시"
+    (0.53), a letter block's edge as a lone quote mark, and a digit run on one source frame."""
+    floor = 0.4  # Tesseract's caption floor
+    caps = [Caption(0, 20, 0.0, 2.0, "Cả buổi sáng không ai nghe máy.", 0.96, 20),
+            Caption(30, 40, 3.0, 4.0, "\u201c", 0.80, 10),
+            Caption(50, 60, 5.0, 6.0, "r", 0.48, 10),
+            Caption(70, 81, 7.0, 8.1, "시", 0.53, 11),
+            Caption(90, 91, 9.0, 9.033, "827 nine", 0.90, 1),
+            Caption(100, 110, 10.0, 11.0, "Да", 0.93, 10),
+            Caption(120, 140, 12.0, 14.0, "Qua cầu thì rẽ phải.", 0.70, 20)]
+    kept = [c.text for c in merge_captions(caps, min_confidence=floor)]
+    assert kept == ["Cả buổi sáng không ai nghe máy.", "Да", "Qua cầu thì rẽ phải."]
+    # An engine without a floor (Vision scores otherwise) keeps short readings ("시" goes as a
+    # glyph foreign to the others); never a mark alone or a single source frame.
+    kept = [c.text for c in merge_captions(caps)]
+    assert kept == ["Cả buổi sáng không ai nghe máy.", "r", "Да", "Qua cầu thì rẽ phải."]
+
+
 def test_merge_keeps_a_one_character_change_the_model_saw_apart():
     first, second = Caption(0, 10, 0, 1, "第2句字幕内容", 0.9, 10), Caption(10, 20, 1, 2, "第3句字幕内容", 0.9, 10)
     # Without the model's verdict, a one-character difference reads as OCR noise: joined.
