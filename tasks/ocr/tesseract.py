@@ -39,6 +39,8 @@ POCKET_BEYOND = 4
 POCKET_SHARE = 0.5
 
 
+RTL_MODELS = {"ara", "heb", "fas", "urd", "yid", "pus", "snd", "uig", "script/Arabic", "script/Hebrew",
+              "Arabic", "Hebrew"}
 BIDI_MARKS = "\u200e\u200f"  # left-to-right and right-to-left marks Tesseract puts around digits
 _NO_MARKS = {ord(ch): " " for ch in BIDI_MARKS}
 _STOPS = ".!?؟،,:;…"
@@ -262,6 +264,7 @@ class TesseractEngine(OcrEngine):
         self._api = tesserocr.PyTessBaseAPI(path=path, lang=self.spec, psm=tesserocr.PSM.SINGLE_LINE,
                                             oem=tesserocr.OEM.LSTM_ONLY)
         self._lock = threading.Lock()  # one Tesseract instance is not safe across threads
+        self._raw_fallback = bool(RTL_MODELS & set(self.spec.split("+")))
         self._det = None
 
     def lines(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -286,17 +289,19 @@ class TesseractEngine(OcrEngine):
 
     def read_image(self, im, raw: bool = False) -> tuple[str, float]:
         """One prepared line image (PIL, dark text on white) → (text NFC, confidence 0..1).
-        ``raw``: where single-line layout analysis finds no text, read the image as a raw line
-        (caption medians only: the layout pass and the language detector keep their readings,
-        which their thresholds were measured on; a raw reading's lower confidence trimmed the
-        first line of two-line Arabic captions out of the caption band)."""
+        ``raw``: where single-line layout analysis finds no text in a right-to-left script's line,
+        read the image as a raw line (caption medians only: the layout pass and the language
+        detector keep their readings, which their thresholds were measured on; a raw reading's
+        lower confidence trimmed the first line of two-line Arabic captions out of the band).
+        Only right-to-left: in Thai, raw readings of texture ("1 ลส2ไฝไธไจไขไโเโ", 0.68) became
+        captions (languages benchmark, th_station), as sure as the Arabic line's (0.68)."""
         import tesserocr
 
         with self._lock:
             self._api.SetImage(im)
             text = self._api.GetUTF8Text()
             conf = self._api.MeanTextConf()
-            if raw and not text.strip():
+            if raw and self._raw_fallback and not text.strip():
                 # Single-line layout analysis finds no line in some clean lines (an Arabic
                 # caption with its final stop: mixed benchmark, ar_cuts); read as a raw line
                 # the same image reads at 0.68.
