@@ -159,15 +159,6 @@ class _Osd:
             self.api = None
 
 
-def script_of(lines: Sequence) -> str | None:
-    """OSD's script name for the lines stacked, or None (no OSD model, or no verdict)."""
-    osd = _Osd()
-    try:
-        return osd(lines)
-    finally:
-        osd.close()
-
-
 PACKAGES = {"Cyrillic": "tesseract-ocr-script-cyrl", "Vietnamese": "tesseract-ocr-script-viet",
             "Hangul": "tesseract-ocr-script-hang", "Arabic": "tesseract-ocr-script-arab",
             "Hebrew": "tesseract-ocr-script-hebr", "Devanagari": "tesseract-ocr-script-deva",
