@@ -29,8 +29,8 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
 from make_scripts import (  # noqa: E402
-    WHITE, YELLOW, Frame, Texts, dialogue_style, draw_args, fits, iou, timeline, write_if_changed,
-    write_manifest,
+    WHITE, YELLOW, Frame, Texts, clear_spans, dialogue_style, draw_args, fits, timeline, top_style,
+    write_if_changed, write_manifest,
 )
 from synth.ass import build_script, check_fonts, cut_frames, footage_segment  # noqa: E402
 
@@ -67,16 +67,23 @@ def _max_w(fr: Frame, style) -> int:
     return fr.width - 2 * style.margin_l
 
 
+def _bottom_stacks(rng, fr, style, lang, stack_at: int, gap) -> list:
+    """Bottom captions of 1.3-3 s, ``gap`` apart; caption ``i`` with ``i % 3 == stack_at`` a
+    two-line stack."""
+    texts = Texts(rng, pool(lang))
+    events = []
+    for i, (t0, t1) in enumerate(timeline(rng, fr, dur=(1.3, 3.0), gap=gap)):
+        text = texts.take(style, _max_w(fr, style))
+        if i % 3 == stack_at:
+            text += "\\N" + texts.take(style, _max_w(fr, style))
+        events.append(fr.event(t0, t1, text))
+    return events
+
+
 def gen_scripts_cuts(rng, fr, lang):
     """Bottom captions over a montage cut every 0.6-2.5 s; every third a two-line stack."""
     style = dialogue_style(rng, fr, shadow=rng.choice([0, 1]))
-    texts = Texts(rng, pool(lang))
-    events = []
-    for i, (t0, t1) in enumerate(timeline(rng, fr, dur=(1.3, 3.0), gap=(0.25, 0.9))):
-        text = texts.take(style, _max_w(fr, style))
-        if i % 3 == 2:
-            text += "\\N" + texts.take(style, _max_w(fr, style))
-        events.append(fr.event(t0, t1, text))
+    events = _bottom_stacks(rng, fr, style, lang, 2, gap=(0.25, 0.9))
     return [style], events, cuts.cuts_every(rng, fr, (0.6, 2.5))
 
 
@@ -100,14 +107,7 @@ def gen_bright_scripts(rng, fr, lang):
     extra = {"none": dict(primary=WHITE, outline=0, shadow=0), "thin": dict(primary=WHITE, outline=1, shadow=0),
              "yellow": dict(primary=YELLOW)}[kind]
     style = dialogue_style(rng, fr, **extra)
-    texts = Texts(rng, pool(lang))
-    events = []
-    for i, (t0, t1) in enumerate(timeline(rng, fr, dur=(1.3, 3.0), gap=(0.3, 0.9))):
-        text = texts.take(style, _max_w(fr, style))
-        if i % 3 == 1:
-            text += "\\N" + texts.take(style, _max_w(fr, style))
-        events.append(fr.event(t0, t1, text))
-    return [style], events, None
+    return [style], _bottom_stacks(rng, fr, style, lang, 1, gap=(0.3, 0.9)), None
 
 
 def gen_bilingual_cuts(rng, fr, lang):
@@ -132,25 +132,14 @@ def gen_title_and_captions(rng, fr, lang):
     0.5 s from every caption boundary and no title overlaps a caption with IoU 0.4 or more, so
     matching by time stays unambiguous."""
     bottom = dialogue_style(rng, fr)
-    top = dialogue_style(rng, fr, name="Top", scale=0.8, primary=rng.choice([WHITE, YELLOW]),
-                         alignment=rng.choice([8, 7]), margin_v=round(fr.height * rng.uniform(0.04, 0.07)))
+    top = top_style(rng, fr)
     texts = Texts(rng, pool(lang))
     cues = timeline(rng, fr, dur=(1.3, 3.0), gap=(0.3, 0.9))
     events = [fr.event(t0, t1, texts.take(bottom, _max_w(fr, bottom))) for t0, t1 in cues]
     titles = Texts(rng, pool("titles"))
-    bounds = [x for ev in events for x in (ev.start, ev.end)]
-    t = rng.uniform(0.3, 1.0)
-    while t < fr.duration - 4.5:
-        for _ in range(300):
-            s = fr.snap(t + rng.uniform(0.0, 0.8))
-            e = fr.snap(s + rng.uniform(4.0, 8.0))
-            if (e < fr.duration - 0.3 and all(abs(x - b) >= 0.5 for x in (s, e) for b in bounds)
-                    and all(iou((s, e), c) < 0.4 for c in cues)):
-                events.append(fr.event(s, e, titles.take(top, _max_w(fr, top)), "Top"))
-                t = e + rng.uniform(0.3, 1.0)
-                break
-        else:
-            t += 0.3
+    for s, e in clear_spans(rng, fr, events, cues, first=(0.3, 1.0), lead=(0.0, 0.8), dur=(4.0, 8.0),
+                            gap=(0.3, 1.0), room=4.5, tail=0.3, tries=300):
+        events.append(fr.event(s, e, titles.take(top, _max_w(fr, top)), "Top"))
     return [bottom, top], events, cuts.cuts_every(rng, fr, (0.8, 2.5))
 
 

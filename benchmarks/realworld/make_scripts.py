@@ -427,30 +427,47 @@ def plain_clip(rng, fr, language, styles, **timeline_kw):
 def gen_two_regions(rng, fr, language):
     bottom = dialogue_style(rng, fr)
     top_lang = language.split("+")[-1]
-    top = dialogue_style(rng, fr, name="Top", scale=0.8, primary=rng.choice([WHITE, YELLOW]),
-                         alignment=rng.choice([8, 7]), margin_v=round(fr.height * rng.uniform(0.04, 0.07)))
+    top = top_style(rng, fr)
     bottom_lang = language.split("+")[0]
     pools = texts_for(rng, bottom_lang)
     max_w = fr.width - 2 * bottom.margin_l
     bottom_cues = timeline(rng, fr, dur=(1.5, 3.5))
     events = [fr.event(t0, t1, pools[bottom_lang].take(bottom, max_w)) for t0, t1 in bottom_cues]
-    # Top cues overlap the dialogue but every boundary is >= 0.5 s from every dialogue boundary,
-    # and no top cue overlaps a dialogue cue with IoU >= 0.4: matching by time stays unambiguous.
     top_pool = Texts(rng, ZH_TOP if top_lang == "zh" else EN_TOP)
+    for s, e in clear_spans(rng, fr, events, bottom_cues, first=(0.8, 1.6), lead=(0.0, 1.0), dur=(2.0, 4.0),
+                            gap=(0.6, 2.0), room=2.5, tail=0.4, tries=200):
+        events.append(fr.event(s, e, top_pool.take(top, fr.width - 2 * top.margin_l), "Top"))
+    return [bottom, top], events
+
+
+def top_style(rng: random.Random, fr: Frame) -> Style:
+    """A second region's style: smaller, white or yellow, at the top (centred or left)."""
+    return dialogue_style(rng, fr, name="Top", scale=0.8, primary=rng.choice([WHITE, YELLOW]),
+                          alignment=rng.choice([8, 7]), margin_v=round(fr.height * rng.uniform(0.04, 0.07)))
+
+
+def clear_spans(rng: random.Random, fr: Frame, events: list[Event], cues: list[tuple[float, float]], *,
+                first, lead, dur, gap, room: float, tail: float, tries: int) -> list[tuple[float, float]]:
+    """Spans for a second region's cues, drawn one after another (the first from ``first`` s, each
+    ``lead`` after the last try's time, ``dur`` long, the next ``gap`` after it, while ``room`` s
+    are left; each ending ``tail`` s before the clip's end): they overlap ``cues`` but every
+    boundary is >= 0.5 s from every boundary of ``events`` and none overlaps a cue with IoU >=
+    0.4, so matching by time stays unambiguous. A time where ``tries`` draws fail moves on 0.3 s."""
     bounds = [x for ev in events for x in (ev.start, ev.end)]
-    t = rng.uniform(0.8, 1.6)
-    while t < fr.duration - 2.5:
-        for _ in range(200):
-            s = fr.snap(t + rng.uniform(0.0, 1.0))
-            e = fr.snap(s + rng.uniform(2.0, 4.0))
-            if (e < fr.duration - 0.4 and all(abs(x - b) >= 0.5 for x in (s, e) for b in bounds)
-                    and all(iou((s, e), c) < 0.4 for c in bottom_cues)):
-                events.append(fr.event(s, e, top_pool.take(top, fr.width - 2 * top.margin_l), "Top"))
-                t = e + rng.uniform(0.6, 2.0)
+    out: list[tuple[float, float]] = []
+    t = rng.uniform(*first)
+    while t < fr.duration - room:
+        for _ in range(tries):
+            s = fr.snap(t + rng.uniform(*lead))
+            e = fr.snap(s + rng.uniform(*dur))
+            if (e < fr.duration - tail and all(abs(x - b) >= 0.5 for x in (s, e) for b in bounds)
+                    and all(iou((s, e), c) < 0.4 for c in cues)):
+                out.append((s, e))
+                t = e + rng.uniform(*gap)
                 break
         else:
             t += 0.3
-    return [bottom, top], events
+    return out
 
 
 def gen_moving(rng, fr, language):
