@@ -147,7 +147,7 @@ LONE_GLYPH_MAX_S = 0.5
 # to SHORT_CHARS letters needs SHORT_FLOOR where the engine has a caption floor: Tesseract read
 # textured scene through a caption band as "r", "시", "เซ" at 0.48-0.71, the mixed benchmark's
 # captions at 0.70-0.96, most of them long (RapidOCR's floor, 0.85, is above it already).
-MIN_CUE_S = 0.1
+MIN_CUE_S = 0.1  # compared less 0.01 s: a one-sample span's refined times may differ by 0.099 s
 SHORT_CHARS = 2
 SHORT_FLOOR = 0.75
 
@@ -164,9 +164,10 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
     similar but not equal apart where the model was sure the caption changed."""
     out: list[Caption] = []
     for c in caps:
-        if not bare(c.text) or c.confidence < min_confidence or c.end - c.start < MIN_CUE_S - 0.01:
+        letters = bare(c.text)
+        if not letters or c.confidence < min_confidence or c.end - c.start < MIN_CUE_S - 0.01:
             continue
-        if min_confidence and len(bare(c.text)) <= SHORT_CHARS and c.confidence < SHORT_FLOOR:
+        if min_confidence and len(letters) <= SHORT_CHARS and c.confidence < SHORT_FLOOR:
             continue
         gap = c.start_frame - out[-1].end_frame if out else None
         if out and (gap <= max_gap_frames and _same_caption(out[-1], c, changes)

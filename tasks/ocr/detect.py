@@ -121,7 +121,7 @@ def line_images(frames: Sequence[np.ndarray], detector: LineDetector) -> list:
     return _prepared(_found(frames, detector))
 
 
-def position_groups(found: Sequence[tuple]) -> list[list[tuple]]:
+def _position_groups(found: Sequence[tuple]) -> list[list[tuple]]:
     """Lines grouped by height in the frame (centres within GROUP_SPAN of the next), groups of
     MIN_GROUP_LINES or more, the widest in all first: a title at the top, the captions at the
     bottom, a sign at mid height."""
@@ -263,7 +263,7 @@ def _by_region(lang: str, script: str | None, found: Sequence[tuple], osd: _Osd,
     English is not added to a script model where a region reads Latin (``ru,en``): that read
     the titles above right, but most Latin regions are the scene's, and ``uk,en`` read station
     signs as captions and "того" as "Toro" (languages benchmark, uk_station)."""
-    groups = position_groups(found)
+    groups = _position_groups(found)
     if lang or len(groups) < 2:
         return lang
     lines = _prepared(groups[0], cache)

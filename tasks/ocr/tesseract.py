@@ -265,6 +265,7 @@ class TesseractEngine(OcrEngine):
                                             oem=tesserocr.OEM.LSTM_ONLY)
         self._lock = threading.Lock()  # one Tesseract instance is not safe across threads
         self._raw_fallback = bool(RTL_MODELS & set(self.spec.split("+")))
+        self._psm = tesserocr.PSM
         self._det = None
 
     def lines(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -295,8 +296,6 @@ class TesseractEngine(OcrEngine):
         lower confidence trimmed the first line of two-line Arabic captions out of the band).
         Only right-to-left: in Thai, raw readings of texture ("1 ลส2ไฝไธไจไขไโเโ", 0.68) became
         captions (languages benchmark, th_station), as sure as the Arabic line's (0.68)."""
-        import tesserocr
-
         with self._lock:
             self._api.SetImage(im)
             text = self._api.GetUTF8Text()
@@ -305,12 +304,12 @@ class TesseractEngine(OcrEngine):
                 # Single-line layout analysis finds no line in some clean lines (an Arabic
                 # caption with its final stop: mixed benchmark, ar_cuts); read as a raw line
                 # the same image reads at 0.68.
-                self._api.SetPageSegMode(tesserocr.PSM.RAW_LINE)
+                self._api.SetPageSegMode(self._psm.RAW_LINE)
                 try:
                     text = self._api.GetUTF8Text()
                     conf = self._api.MeanTextConf()
                 finally:
-                    self._api.SetPageSegMode(tesserocr.PSM.SINGLE_LINE)
+                    self._api.SetPageSegMode(self._psm.SINGLE_LINE)
         text = rtl_final_stop(unicodedata.normalize("NFC", " ".join(text.translate(_NO_MARKS).split())))
         return (text, max(0.0, conf) / 100.0) if text else ("", 0.0)
 
