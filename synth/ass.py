@@ -559,9 +559,10 @@ def montage_background(pieces: Sequence[Piece], size: tuple[int, int], fps: Frac
 
 
 def render_montage(script_path: str | os.PathLike, pieces: Sequence[Piece], size: tuple[int, int],
-                   fps: Fraction, out_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> dict:
+                   fps: Fraction, out_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
+                   reupload: dict | None = None) -> dict:
     """Burn a script over a montage of footage pieces (:func:`montage_background`); as
-    :func:`render`, returns the truth dict, with the cut frames added."""
+    :func:`render` (``reupload`` too), returns the truth dict, with the cut frames added."""
     out = Path(out_path)
     n_frames = sum(p.frames for p in pieces)
     script = read_script(script_path)
@@ -570,6 +571,11 @@ def render_montage(script_path: str | os.PathLike, pieces: Sequence[Piece], size
     cache = Path(cache_dir) if cache_dir else out.parent / "_footage"
     tag = hashlib.sha1(repr((list(pieces), tuple(size), str(fps))).encode()).hexdigest()[:10]
     bg = montage_background(pieces, size, fps, cache / f"montage_{tag}.mp4")
-    burn(script_path, bg, out, fps, n_frames)
+    if reupload:
+        burned = burn(script_path, bg, out.with_suffix(".burned.mp4"), fps, n_frames)
+        reencode(burned, out, tuple(reupload["size"]), int(reupload["crf"]))
+        burned.unlink()
+    else:
+        burn(script_path, bg, out, fps, n_frames)
     return {"video": out.name, "fps": float(fps), "frames": n_frames, "cuts": cut_frames(pieces),
             "captions": truth(script.events, fps, n_frames)}

@@ -30,8 +30,9 @@ MANIFEST = _manifest("realworld")
 HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
 REDRAW = (_manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades")
-          + _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3") + _manifest("mixed"))
-CUTS = _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3") + [c for c in _manifest("mixed") if "montage" in c]
+          + _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3") + _manifest("mixed") + _manifest("mixed2"))
+CUTS = (_manifest("cuts") + _manifest("cuts2") + _manifest("cuts3")
+        + [c for c in _manifest("mixed") + _manifest("mixed2") if "montage" in c])
 
 
 def _render_needs(footage: str):

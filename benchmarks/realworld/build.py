@@ -31,7 +31,8 @@ SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HER
           "redraw": HERE.parent / "redraw", "redraw2": HERE.parent / "redraw2",
           "redraw3": HERE.parent / "redraw3", "hard3": HERE.parent / "hard3",
           "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts", "cuts2": HERE.parent / "cuts2",
-          "cuts3": HERE.parent / "cuts3", "mixed": HERE.parent / "mixed"}
+          "cuts3": HERE.parent / "cuts3", "mixed": HERE.parent / "mixed",
+          "mixed2": HERE.parent / "mixed2"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
@@ -70,7 +71,7 @@ def build(clips: list[dict], out_dir: Path = DEFAULT_OUT, force: bool = False, l
             check_fonts(script.styles.values())
             t0 = time.perf_counter()
             record = render_montage(script_path, montage, tuple(clip["size"]), Fraction(clip["fps"]), mp4,
-                                    cache_dir=out_dir / "_footage")
+                                    cache_dir=out_dir / "_footage", reupload=clip.get("reupload"))
             log(f"rendered {mp4.name} in {time.perf_counter() - t0:.1f} s")
         elif montage:
             fps = Fraction(clip["fps"])
