@@ -507,3 +507,39 @@ def test_arabic_line_single_line_analysis_misses_is_read_raw():
             assert engine.recognize_frames([frame]) == [[]]  # the layout pass reads as before
     finally:
         engine.close()
+
+
+@needs_other_scripts
+def test_white_text_on_a_bright_ground_beside_dark_things_is_read():
+    """White text without an outline on a light floor, a dark stretch (legs, a wall) under its
+    first words: Otsu's threshold falls between the dark stretch and the floor, and text and
+    floor come out one part (the line read empty or cut short). The line's brightest pixels are
+    its text (mixed2 benchmark, el_bright_moving)."""
+    from tasks.ocr.tesseract import TesseractEngine
+
+    text = "Επιτέλους φτάσαμε στην παραλία!"
+    engine = TesseractEngine("el")
+    font = ImageFont.truetype(FONTS["latin"].replace("DejaVuSans", "DejaVuSans-Bold"), 40)
+    try:
+        im = Image.new("RGB", (1000, 110), (205, 205, 200))
+        ImageDraw.Draw(im).rectangle((0, 0, 300, 110), fill=(45, 50, 60))
+        ImageDraw.Draw(im).text((150, 30), text, font=font, fill="white")
+        frame = np.asarray(im)
+        gray = frame.astype(np.float32).mean(axis=2)
+        from tasks.ocr.tesseract import LineImage
+
+        line = LineImage(gray, (140, 25, 880, 85))
+        otsu = max((engine.read_image(line.image(k)) for k in (True, False)), key=lambda r: r[1])
+        assert cer(text, otsu[0]) > 0.3  # the reading without the fallback
+        (box,) = engine.recognize(frame)
+        assert cer(text, box.text) <= 0.1 and box.confidence >= 0.6, box
+    finally:
+        engine.close()
+
+
+def test_tesseract_readings_drop_marks_captions_do_not_use():
+    from tasks.ocr.tesseract import _monotonic_greek, _plain_hebrew
+
+    assert _monotonic_greek("᾿Ἐπιτέλους ῥίζα σήµερα, Δευτέρες, ΐ") == "Επιτέλους ρίζα σήμερα, Δευτέρες, ΐ"
+    assert _plain_hebrew("כַּמָּה עולה המעיל הזה?") == "כמה עולה המעיל הזה?"
+    assert _plain_hebrew("ב-7:30 תל־אביב") == "ב-7:30 תל־אביב"  # maqaf is punctuation, kept

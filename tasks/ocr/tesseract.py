@@ -16,6 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
+from gpu_kernels.text import bare
+
 from .base import OcrBox, OcrEngine
 from .languages import tesseract_spec
 
@@ -28,6 +30,37 @@ LINE_HEIGHT = 64
 PAD = 10  # background added around each line: the recogniser wants margins
 # A line read at under this confidence is read again with the other part taken for the text.
 RETRY_CONFIDENCE = 0.6
+# White text without an outline on a bright ground (a concrete floor, snow): Otsu's threshold
+# falls between the dark things in the crop (legs, a wall) and the ground, and text and ground
+# come out one part: the line reads empty, or only its words over the dark things, surely
+# ("Επιτέλ" at 0.92). The fill is the brightest thing in its line: a caption median's line read
+# under RETRY_CONFIDENCE both ways, or whose text part spans under COVERED of its box, is read
+# once more as the pixels within BRIGHT_DELTA levels of its brightest (99.5th percentile),
+# shaded over BRIGHT_RAMP levels; that reading is taken if LONGER times as long, BRIGHT_SURE
+# and within BRIGHT_MARGIN of as sure (mixed2 benchmark, el_bright_moving: five lines read "",
+# "Επιτέλ /" at <= 0.55 read whole at 0.80-0.91; a median read "Επιτέλ" at 0.89, its text
+# part, pieces of floor among it, spanning 0.77 of the box, and whole at 0.94; the short
+# reading can be the surer: 0.92 against 0.91 in test_languages). Where it is
+# not longer it is no better: a box over the top of a Thai caption read its piece again
+# (th_cuts, 0.84 against 0.83); texture read at 0.6-0.65 became captions (mixed vi_moving).
+# A clean line's part spans about all of its box; a
+# two-letter one's less (the detector's box has margins): a read more, no harm. Not in the
+# layout pass, whose thresholds were measured without it (a clean Arabic line there read as
+# digits at 0.72).
+BRIGHT_DELTA = 20
+BRIGHT_PERCENTILE = 99.5
+BRIGHT_RAMP = 12
+COVERED = 0.85
+LONGER = 1.25
+BRIGHT_SURE = 0.7
+BRIGHT_MARGIN = 0.05
+# Text with an outline splits at Otsu's threshold (the outline parts fill from ground), so the
+# fallback is not for it: where OUTLINED of the pixels just around the brightest ones are
+# OUTLINE_DARK levels darker, it is not tried (outlined Thai lines 0.72-0.89, el_bright_moving's
+# lines without one 0.01-0.11). A box over the top of an outlined Thai caption read 0.32 both
+# ways and its brightest pixels as a garbled copy of the caption at 0.80 (mixed th_cuts).
+OUTLINED = 0.5
+OUTLINE_DARK = 80
 # A part of the line this enclosed by the other part is a fill inside an outline.
 ENCLOSED = 0.75
 # Shade levels (0-255) below the fill's at which an enclosed part is ground, not text.
@@ -44,6 +77,29 @@ RTL_MODELS = {"ara", "heb", "fas", "urd", "yid", "pus", "snd", "uig", "script/Ar
 BIDI_MARKS = "\u200e\u200f"  # left-to-right and right-to-left marks Tesseract puts around digits
 _NO_MARKS = {ord(ch): " " for ch in BIDI_MARKS}
 _STOPS = ".!?؟،,:;…"
+
+
+# What a model writes that its language's captions do not: the Hebrew model adds vowel points
+# and the Greek one polytonic breathings and a micro sign for mu ("לָכמַה", "᾿Επιτέλ", "σήµερα":
+# mixed2 benchmark); captions use plain Hebrew and monotonic Greek.
+HEBREW_POINTS = {ord(ch): None for ch in map(chr, range(0x0591, 0x05C8)) if unicodedata.combining(ch)}
+GREEK_KEPT_MARKS = {"\u0301", "\u0308"}  # tonos (acute) and dialytika
+
+
+def _plain_hebrew(text: str) -> str:
+    return text.translate(HEBREW_POINTS)
+
+
+def _monotonic_greek(text: str) -> str:
+    text = text.replace("\u00b5", "\u03bc").translate({0x1FBF: None, 0x1FFE: None, 0x1FBD: None})
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch) or ch in GREEK_KEPT_MARKS)
+    return unicodedata.normalize("NFC", kept)
+
+
+PLAIN_SCRIPT = {"heb": _plain_hebrew, "script/Hebrew": _plain_hebrew, "Hebrew": _plain_hebrew,
+                "ell": _monotonic_greek, "grc": _monotonic_greek, "script/Greek": _monotonic_greek,
+                "Greek": _monotonic_greek}
 
 
 def _rtl(text: str) -> bool:
@@ -187,6 +243,8 @@ class LineImage:
         scale = LINE_HEIGHT / max(h, 1)
         size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
         self.g = np.clip(cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+        left = (x0 - max(0, x0 - m)) * scale
+        self.box_cols = (round(left), round(left + (x1 - x0) * scale))  # the box in the scaled crop
         self.t, light = cv2.threshold(self.g, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         self.masks = {True: light, False: 1 - light}  # light text?: that polarity's text mask
         self.inner = {k: _inner(v) for k, v in self.masks.items()}
@@ -204,15 +262,49 @@ class LineImage:
         import cv2
         from PIL import Image
 
-        keep = self.inner[light]
-        if keep.sum() < 0.02 * keep.size:  # text that touches the crop's edge: keep the whole mask
-            keep = self.masks[light]
+        keep = self._text(light)
         g = self.g.astype(np.float32) if light else 255.0 - self.g
         text = _pockets_out(_same_shade(_outermost(keep), g), self.inner[not light])
         near = cv2.dilate(text, np.ones((3, 3), np.uint8))
         t = self.t if light else 255.0 - self.t
         ink = np.clip((g - t) * 255.0 / max(255.0 - t, 1.0), 0, 255)
         out = np.where(near > 0, 255.0 - ink, 255.0).astype(np.uint8)
+        return Image.fromarray(cv2.copyMakeBorder(out, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=255))
+
+    def _text(self, light: bool) -> np.ndarray:
+        keep = self.inner[light]
+        if keep.sum() < 0.02 * keep.size:  # text that touches the crop's edge: keep the whole mask
+            keep = self.masks[light]
+        return keep
+
+    def covered(self, light: bool) -> float:
+        """The share of the box's width that the text part (of polarity ``light``) spans."""
+        a, b = self.box_cols
+        cols = np.flatnonzero(self._text(light)[:, a:b].any(axis=0))
+        return (cols[-1] - cols[0] + 1) / max(b - a, 1) if cols.size else 0.0
+
+    def _bright_threshold(self) -> float:
+        return float(np.percentile(self.g, BRIGHT_PERCENTILE)) - BRIGHT_DELTA
+
+    def outlined(self) -> bool:
+        """Whether the line's brightest pixels have a dark outline: OUTLINED of the pixels just
+        around them OUTLINE_DARK levels darker (see BRIGHT_DELTA)."""
+        import cv2
+
+        t = self._bright_threshold()
+        bright = (self.g >= t).astype(np.uint8)
+        ring = cv2.dilate(bright, np.ones((5, 5), np.uint8)) > bright
+        return bool(ring.any()) and float((self.g[ring] < t - OUTLINE_DARK).mean()) >= OUTLINED
+
+    def brightest(self):
+        """Dark text on white: the pixels near the line's brightest shade as the text (see
+        BRIGHT_DELTA), whatever else the crop holds."""
+        import cv2
+        from PIL import Image
+
+        g = self.g.astype(np.float32)
+        t = self._bright_threshold()
+        out = (255.0 - np.clip((g - t) / BRIGHT_RAMP, 0, 1) * 255.0).astype(np.uint8)
         return Image.fromarray(cv2.copyMakeBorder(out, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=255))
 
 
@@ -265,6 +357,7 @@ class TesseractEngine(OcrEngine):
                                             oem=tesserocr.OEM.LSTM_ONLY)
         self._lock = threading.Lock()  # one Tesseract instance is not safe across threads
         self._raw_fallback = bool(RTL_MODELS & set(self.spec.split("+")))
+        self._plain = [PLAIN_SCRIPT[m] for m in self.spec.split("+") if m in PLAIN_SCRIPT]
         self._psm = tesserocr.PSM
         self._det = None
 
@@ -276,16 +369,23 @@ class TesseractEngine(OcrEngine):
     def line_detector(self):
         return self.lines
 
-    def read_line(self, gray: np.ndarray, box: tuple[int, int, int, int], raw: bool = False) -> tuple[str, float]:
+    def read_line(self, gray: np.ndarray, box: tuple[int, int, int, int], median: bool = False) -> tuple[str, float]:
+        """One line's (text, confidence). ``median``: a caption median's line, which gets the
+        fallbacks (a raw line, :meth:`read_image`; the brightest pixels, BRIGHT_DELTA)."""
         line = LineImage(gray, box)
         first = line.light_text()
-        best = ("", 0.0)
+        best, used = ("", 0.0), first
         for light in (first, not first):
-            text, conf = self.read_image(line.image(light), raw)
+            text, conf = self.read_image(line.image(light), median)
             if conf > best[1]:
-                best = (text, conf)
+                best, used = (text, conf), light
             if best[1] >= RETRY_CONFIDENCE:
                 break
+        if not median or (best[1] >= RETRY_CONFIDENCE and line.covered(used) >= COVERED) or line.outlined():
+            return best
+        text, conf = self.read_image(line.brightest(), median)
+        if conf >= max(best[1] - BRIGHT_MARGIN, BRIGHT_SURE) and len(bare(text)) >= LONGER * len(bare(best[0])):
+            return text, conf
         return best
 
     def read_image(self, im, raw: bool = False) -> tuple[str, float]:
@@ -311,19 +411,21 @@ class TesseractEngine(OcrEngine):
                 finally:
                     self._api.SetPageSegMode(self._psm.SINGLE_LINE)
         text = rtl_final_stop(unicodedata.normalize("NFC", " ".join(text.translate(_NO_MARKS).split())))
+        for plain in self._plain:
+            text = plain(text)
         return (text, max(0.0, conf) / 100.0) if text else ("", 0.0)
 
     def recognize(self, image: np.ndarray) -> list[OcrBox]:
-        return self._boxes(image, raw=True)
+        return self._boxes(image, median=True)
 
     def recognize_frames(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
-        return [self._boxes(image, raw=False) for image in images]
+        return [self._boxes(image, median=False) for image in images]
 
-    def _boxes(self, image: np.ndarray, raw: bool) -> list[OcrBox]:
+    def _boxes(self, image: np.ndarray, median: bool) -> list[OcrBox]:
         gray = _gray(image)
         out = []
         for box in self.lines(image):
-            text, conf = self.read_line(gray, box, raw)
+            text, conf = self.read_line(gray, box, median)
             if text:
                 x0, y0, x1, y1 = box
                 out.append(OcrBox(text, conf, float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
