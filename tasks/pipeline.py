@@ -141,7 +141,18 @@ def _same_text(p: Caption, c: Caption) -> bool:
 # A lone glyph shown for less than this is texture flashing through the band (a letter of a
 # sign as the camera passes, a probe's misread), not a cue: one character is not captioned that
 # briefly. Checked after joining, so a one-glyph fade step beside its caption is not lost.
+# One letter of an alphabet is no caption however long it shows (a letter block read "U" for
+# 0.7-0.9 s, a watermark's "T": mixed2 benchmark); a digit may be (a countdown), and one CJK
+# character or Hangul syllable is a word ("好", "네").
 LONE_GLYPH_MAX_S = 0.5
+
+
+def _lone_glyph(c: Caption, letters: str) -> bool:
+    if len(letters) >= 2:
+        return False
+    return not letters or c.end - c.start < LONE_GLYPH_MAX_S or _script(letters) not in (None, "CJK")
+
+
 # Readings that are no caption whatever the engine's confidence: no letter or digit at all (a
 # quote mark read off a letter block), or shown under one frame of 10 Hz. And a reading of one
 # to SHORT_CHARS letters needs SHORT_FLOOR where the engine has a caption floor: Tesseract read
@@ -157,8 +168,8 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                    changes: dict[int, float] | None = None, min_confidence: float = 0.0) -> list[Caption]:
     """Drop empty texts and readings under ``min_confidence`` (:func:`caption_floor`); join
     neighbours showing the same text (a split by background change); drop a lone glyph shown
-    under ``LONE_GLYPH_MAX_S``, and one or two glyphs in a script the other captions do not use
-    (:func:`_foreign_glyphs`).
+    under ``LONE_GLYPH_MAX_S`` and one alphabet letter alone (:func:`_lone_glyph`), and one or
+    two glyphs in a script the other captions do not use (:func:`_foreign_glyphs`).
 
     ``changes`` (start frame → :func:`change_at`) keeps back-to-back captions whose texts are
     similar but not equal apart where the model was sure the caption changed."""
@@ -182,7 +193,7 @@ def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                               p.region_index, p.probed and c.probed)
         else:
             out.append(c)
-    out = [c for c in out if len(bare(c.text)) >= 2 or c.end - c.start >= LONE_GLYPH_MAX_S]
+    out = [c for c in out if not _lone_glyph(c, bare(c.text))]
     out = _without_weak_probed(out)
     out = [c for c in out if not _foreign_glyphs(c, out)]
     if out and all(c.region_index > 0 for c in out):

@@ -123,9 +123,10 @@ def test_merge_drops_readings_that_are_no_caption():
     kept = [c.text for c in merge_captions(caps, min_confidence=floor)]
     assert kept == ["Cả buổi sáng không ai nghe máy.", "Да", "Qua cầu thì rẽ phải."]
     # An engine without a floor (Vision scores otherwise) keeps short readings ("시" goes as a
-    # glyph foreign to the others); never a mark alone or a single source frame.
+    # glyph foreign to the others); never a mark alone, a single source frame or one letter of
+    # an alphabet ("r").
     kept = [c.text for c in merge_captions(caps)]
-    assert kept == ["Cả buổi sáng không ai nghe máy.", "r", "Да", "Qua cầu thì rẽ phải."]
+    assert kept == ["Cả buổi sáng không ai nghe máy.", "Да", "Qua cầu thì rẽ phải."]
 
 
 def test_merge_keeps_a_one_character_change_the_model_saw_apart():
@@ -211,6 +212,16 @@ def test_merge_drops_a_lone_glyph_flashed_briefly_but_keeps_a_held_one():
     assert [(c.start_frame, c.end_frame) for c in merge_captions(held)] == [(20, 32)]
 
 
+def test_merge_drops_one_alphabet_letter_however_long_but_not_a_digit_or_a_cjk_word():
+    """A letter block read "U" for 0.7-0.9 s, a watermark's "T" (mixed2 benchmark) are no
+    captions; a countdown's "3" and a one-character word ("好", "네") are."""
+    caps = [Caption(0, 10, 0, 1, "Hello world", 0.95, 10), Caption(12, 21, 1.2, 2.1, "U", 0.97, 9),
+            Caption(22, 30, 2.2, 3.0, "3", 0.95, 8), Caption(31, 40, 3.1, 4.0, "T.", 0.99, 9),
+            Caption(41, 50, 4.1, 5.0, "好", 0.95, 9), Caption(51, 60, 5.1, 6.0, "네", 0.95, 9),
+            Caption(61, 70, 6.1, 7.0, "Я", 0.95, 9)]
+    assert [c.text for c in merge_captions(caps)] == ["Hello world", "3", "好", "네"]
+
+
 def test_the_pipeline_loads_torch_in_a_thread_beside_extract():
     """Importing the pipeline (the CLI's run) does not import torch (~3 s): preload_inference
     imports it and loads the extents model in a thread while extract runs, then freezes the
@@ -256,14 +267,15 @@ def test_a_preload_failure_is_raised_by_the_stage_that_needs_the_model(tmp_path,
 def test_merge_drops_glyphs_in_a_script_no_other_caption_uses():
     """A Portuguese video's captions are never one Chinese character held for seconds (letter
     blocks in the scene, pt_blocks); a Chinese video's one-character caption is kept, and so is
-    its lone Latin one, and a lone glyph where too few other captions say what the script is."""
+    its two Latin letters ("OK"; one alone is no caption in any video), and a lone glyph where
+    too few other captions say what the script is."""
     latin = [Caption(0, 20, 0, 2, "Devíamos sair antes que a neve piore.", 0.97, 20),
              Caption(20, 27, 2, 2.7, "区", 0.96, 7),
              Caption(27, 50, 2.7, 5, "Acho que o cachorro quer brincar.", 0.97, 23),
              Caption(60, 80, 6, 8, "OK", 0.97, 20)]
     assert [c.text for c in merge_captions(latin)] == [latin[0].text, latin[2].text, "OK"]
     chinese = [Caption(0, 20, 0, 2, "你觉得这个颜色适合我吗", 0.97, 20), Caption(20, 30, 2, 3, "嗯", 0.95, 10),
-               Caption(30, 50, 3, 5, "我们明天早上再出发吧", 0.97, 20), Caption(50, 60, 5, 6, "A", 0.95, 10)]
+               Caption(30, 50, 3, 5, "我们明天早上再出发吧", 0.97, 20), Caption(50, 60, 5, 6, "OK", 0.95, 10)]
     assert [c.text for c in merge_captions(chinese)] == [c.text for c in chinese]
     few = [Caption(0, 10, 0, 1, "Hello world", 0.95, 10), Caption(20, 30, 2, 3, "嗯", 0.95, 10)]
     assert len(merge_captions(few)) == 2
