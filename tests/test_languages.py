@@ -479,6 +479,22 @@ def test_detect_language_region_by_region():
     assert detect_language(frames) == ""
 
 
+@needs_other_scripts
+def test_korean_lines_osd_names_cyrillic_are_korean():
+    """OSD named a region of Korean captions Cyrillic (mixed3 benchmark, ko_watermark_vertical:
+    a Latin watermark made the whole verdict Latin, and the captions' region was told "Cyrillic",
+    which the Cyrillic model did not confirm: 0 of 7 captions read). A script OSD names and its
+    model disputes is checked as no verdict: the Hangul model reads them."""
+    from tasks.ocr.detect import _prepared, _verdict, _found
+    from tasks.ocr.tesseract import LineDetector
+
+    frames = [caption_frame([line], "ko") for line in LINES["ko"]] * 2
+    lines = _prepared(_found(frames, LineDetector()))
+    assert _verdict(lines, "Cyrillic") == "ko"
+    russian = _prepared(_found([caption_frame([line], "ru") for line in LINES["ru"]] * 2, LineDetector()))
+    assert _verdict(russian, "Cyrillic") == "ru"
+
+
 def test_rtl_final_stop_goes_to_the_end_once():
     from tasks.ocr.tesseract import rtl_final_stop
 

@@ -239,9 +239,12 @@ def _verdict(lines: Sequence, script: str | None) -> str:
     if family == "cyrillic":
         letters = _letters(lines, "Cyrillic")
         # The script models read Latin too: Cyrillic only if most letters read are Cyrillic.
-        cyrillic = len(letters) >= MIN_LETTERS and _share(letters, _is_cyrillic) >= SCRIPT_SHARE
-        return language_of_letters(family, letters) if cyrillic else ""
-    if family == "latin":
+        if len(letters) >= MIN_LETTERS and _share(letters, _is_cyrillic) >= SCRIPT_SHARE:
+            return language_of_letters(family, letters)
+        # Not Cyrillic after all: OSD named Korean captions Cyrillic (mixed3 benchmark,
+        # ko_watermark_vertical: 0 of 7 read), so the other scripts are checked as for no verdict.
+        script = None
+    elif family == "latin":
         letters = _letters(lines, "Vietnamese")
         return language_of_letters(family, letters) if len(letters) >= MIN_LETTERS else ""
     lang = _other_script(lines, script) if lines and (script in ONE_LANGUAGE or script is None) else ""
