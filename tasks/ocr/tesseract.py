@@ -36,17 +36,17 @@ RETRY_CONFIDENCE = 0.6
 # ("Επιτέλ" at 0.92). The fill is the brightest thing in its line: a caption median's line read
 # under RETRY_CONFIDENCE both ways, or whose text part spans under COVERED of its box, is read
 # once more as the pixels within BRIGHT_DELTA levels of its brightest (99.5th percentile),
-# shaded over BRIGHT_RAMP levels; that reading is taken if LONGER times as long, BRIGHT_SURE
-# and within BRIGHT_MARGIN of as sure (mixed2 benchmark, el_bright_moving: five lines read "",
-# "Επιτέλ /" at <= 0.55 read whole at 0.80-0.91; a median read "Επιτέλ" at 0.89, its text
-# part, pieces of floor among it, spanning 0.77 of the box, and whole at 0.94; the short
-# reading can be the surer: 0.92 against 0.91 in test_languages). Where it is
-# not longer it is no better: a box over the top of a Thai caption read its piece again
-# (th_cuts, 0.84 against 0.83); texture read at 0.6-0.65 became captions (mixed vi_moving).
-# A clean line's part spans about all of its box; a
-# two-letter one's less (the detector's box has margins): a read more, no harm. Not in the
-# layout pass, whose thresholds were measured without it (a clean Arabic line there read as
-# digits at 0.72).
+# shaded over BRIGHT_RAMP levels; that reading, if BRIGHT_SURE, is taken when BRIGHT_MARGIN
+# surer, or LONGER times as long and within BRIGHT_MARGIN of as sure (mixed2 benchmark,
+# el_bright_moving: five lines read "", "Επιτέλ /" at <= 0.55 and one as garbage as long as
+# the caption at 0.36 read whole at 0.80-0.91; a median read "Επιτέλ" at 0.89, its text part,
+# pieces of floor among it, spanning 0.77 of the box, and whole at 0.94; the short reading can
+# be the surer: 0.92 against 0.91 in test_languages). Where it is neither it is no better: a
+# box over the top of a Thai caption read its piece again (mixed th_cuts, 0.84 against 0.83);
+# texture read at 0.6-0.65 became captions (mixed vi_moving). A clean line's part spans about
+# all of its box; a two-letter one's less (the detector's box has margins): a read more, no
+# harm. Not in the layout pass, whose thresholds were measured without it (a clean Arabic line
+# there read as digits at 0.72).
 BRIGHT_DELTA = 20
 BRIGHT_PERCENTILE = 99.5
 BRIGHT_RAMP = 12
@@ -384,7 +384,8 @@ class TesseractEngine(OcrEngine):
         if not median or (best[1] >= RETRY_CONFIDENCE and line.covered(used) >= COVERED) or line.outlined():
             return best
         text, conf = self.read_image(line.brightest(), median)
-        if conf >= max(best[1] - BRIGHT_MARGIN, BRIGHT_SURE) and len(bare(text)) >= LONGER * len(bare(best[0])):
+        longer = len(bare(text)) >= LONGER * len(bare(best[0]))
+        if conf >= BRIGHT_SURE and (conf > best[1] + BRIGHT_MARGIN or longer and conf >= best[1] - BRIGHT_MARGIN):
             return text, conf
         return best
 
