@@ -470,6 +470,16 @@ def reencode(src: str | os.PathLike, out_path: str | os.PathLike, size: tuple[in
     return out
 
 
+def _burn(script_path, bg: Path, out: Path, fps: Fraction, n_frames: int, reupload: dict | None) -> None:
+    """:func:`burn`, then re-encoded as a platform's re-upload if ``reupload`` says how."""
+    if reupload:
+        burned = burn(script_path, bg, out.with_suffix(".burned.mp4"), fps, n_frames)
+        reencode(burned, out, tuple(reupload["size"]), int(reupload["crf"]))
+        burned.unlink()
+    else:
+        burn(script_path, bg, out, fps, n_frames)
+
+
 def render(script_path: str | os.PathLike, footage: str, duration: float, out_path: str | os.PathLike,
            part: str = "eval", cache_dir: str | os.PathLike | None = None,
            size: tuple[int, int] | None = None, content: tuple[int, int] | None = None,
@@ -493,12 +503,7 @@ def render(script_path: str | os.PathLike, footage: str, duration: float, out_pa
     tag = f"_{size[0]}x{size[1]}" if size else ""
     tag += f"_in{content[0]}x{content[1]}" if content else ""
     bg = background(segment, cache / f"{Path(footage).stem}_{part}{tag}_pingpong.mp4", size, content=content)
-    if reupload:
-        burned = burn(script_path, bg, out.with_suffix(".burned.mp4"), fps, n_frames)
-        reencode(burned, out, tuple(reupload["size"]), int(reupload["crf"]))
-        burned.unlink()
-    else:
-        burn(script_path, bg, out, fps, n_frames)
+    _burn(script_path, bg, out, fps, n_frames, reupload)
     return {"video": out.name, "fps": float(fps), "frames": n_frames,
             "captions": truth(script.events, fps, n_frames)}
 
@@ -571,11 +576,6 @@ def render_montage(script_path: str | os.PathLike, pieces: Sequence[Piece], size
     cache = Path(cache_dir) if cache_dir else out.parent / "_footage"
     tag = hashlib.sha1(repr((list(pieces), tuple(size), str(fps))).encode()).hexdigest()[:10]
     bg = montage_background(pieces, size, fps, cache / f"montage_{tag}.mp4")
-    if reupload:
-        burned = burn(script_path, bg, out.with_suffix(".burned.mp4"), fps, n_frames)
-        reencode(burned, out, tuple(reupload["size"]), int(reupload["crf"]))
-        burned.unlink()
-    else:
-        burn(script_path, bg, out, fps, n_frames)
+    _burn(script_path, bg, out, fps, n_frames, reupload)
     return {"video": out.name, "fps": float(fps), "frames": n_frames, "cuts": cut_frames(pieces),
             "captions": truth(script.events, fps, n_frames)}
