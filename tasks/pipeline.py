@@ -163,7 +163,6 @@ SHORT_CHARS = 2
 SHORT_FLOOR = 0.75
 
 
-
 def merge_captions(caps: list[Caption], max_gap_frames: int = 1,
                    changes: dict[int, float] | None = None, min_confidence: float = 0.0) -> list[Caption]:
     """Drop empty texts and readings under ``min_confidence`` (:func:`caption_floor`); join

@@ -3,7 +3,6 @@ manifest written (shared by ``make_scripts.py`` here and ``../mixed2/make_script
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 import sys
@@ -13,12 +12,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
-from make_scripts import Frame, write_if_changed, write_manifest  # noqa: E402
+from make_scripts import Frame, load_module, write_if_changed, write_manifest  # noqa: E402
 from synth.ass import build_script, check_fonts, cut_frames, footage_segment  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("cuts_make_scripts", HERE.parent / "cuts" / "make_scripts.py")
-cuts = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cuts)
+cuts = load_module("cuts_make_scripts", HERE.parent / "cuts" / "make_scripts.py")
 FPS = cuts.FPS
 
 

@@ -18,7 +18,6 @@ realworld and cuts generators.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,15 +26,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
 from make_scripts import (  # noqa: E402
-    WHITE, YELLOW, Frame, Texts, clear_spans, dialogue_style, draw_args, fits, timeline, top_style,
+    WHITE, YELLOW, Frame, Texts, clear_spans, dialogue_style, draw_args, fits, load_module, timeline, top_style,
 )
 
-_spec = importlib.util.spec_from_file_location("mixed_draw", HERE / "draw.py")
-draw = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(draw)
+draw = load_module("mixed_draw", HERE / "draw.py")
 cuts = draw.cuts
-sys.path.insert(0, str(HERE))
-from texts import pool  # noqa: E402
+pool = load_module("mixed_texts", HERE / "texts.py").pool
 
 SEED = 20261210
 FPS = cuts.FPS

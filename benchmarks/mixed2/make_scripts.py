@@ -18,7 +18,6 @@ both are committed and are the benchmark.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -28,18 +27,13 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE.parent / "realworld"))
 
 from make_scripts import (  # noqa: E402
-    WHITE, YELLOW, Frame, Texts, ass_size, clear_spans, dialogue_style, draw_args, timeline,
+    WHITE, YELLOW, Frame, Texts, ass_size, clear_spans, dialogue_style, draw_args, load_module, timeline,
 )
 from synth.ass import Event, Style, colour  # noqa: E402
 
-# The suite is written as mixed's is (../mixed/draw.py), loaded by path: "make_scripts" and
-# "texts" are other modules' names here.
-_spec = importlib.util.spec_from_file_location("mixed_draw", HERE.parent / "mixed" / "draw.py")
-draw = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(draw)
+draw = load_module("mixed_draw", HERE.parent / "mixed" / "draw.py")  # written as mixed is
 cuts = draw.cuts
-sys.path.insert(0, str(HERE))
-from texts import pool  # noqa: E402
+pool = load_module("mixed2_texts", HERE / "texts.py").pool
 
 SEED = 20261211
 FPS = cuts.FPS

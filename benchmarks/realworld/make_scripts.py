@@ -617,6 +617,17 @@ def write_if_changed(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def load_module(name: str, path: Path):
+    """A generator module of another suite loaded by its path under ``name``: every suite's
+    generator is "make_scripts" (and the mixed suites' sentences "texts") on sys.path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def write_manifest(dest: Path, seed: int, manifest: list[dict]) -> None:
     (dest / "clips.json").write_text(json.dumps({"seed": seed, "clips": manifest}, ensure_ascii=False, indent=1)
                                      + "\n", encoding="utf-8")
