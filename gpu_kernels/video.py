@@ -574,9 +574,9 @@ def frame_array(frame: "av.VideoFrame", fmt: str = "rgb24") -> np.ndarray:
     return r.reformat(frame, format=fmt).to_ndarray()
 
 
-def _upright(frame: "av.VideoFrame") -> np.ndarray:
-    """(H, W, 3) RGB as displayed; a view (not contiguous) when the frame is rotated."""
-    img = frame_array(frame)
+def _upright(frame: "av.VideoFrame", fmt: str = "rgb24") -> np.ndarray:
+    """(H, W, 3) in ``fmt`` as displayed; a view (not contiguous) when the frame is rotated."""
+    img = frame_array(frame, fmt)
     k = _quarter_turns(frame)
     return np.rot90(img, k) if k else img
 
@@ -584,6 +584,13 @@ def _upright(frame: "av.VideoFrame") -> np.ndarray:
 def to_rgb(frame: "av.VideoFrame") -> np.ndarray:
     """Whole frame, upright (display rotation applied), as (H, W, 3) uint8 RGB."""
     return np.ascontiguousarray(_upright(frame))
+
+
+def to_rgb_over_bgr(frame: "av.VideoFrame") -> np.ndarray:
+    """Whole frame, upright, as (H, W, 3) uint8 RGB: a channel-reversed view of contiguous BGR
+    pixels (the same values as :func:`to_rgb`). An OCR engine that wants OpenCV's BGR
+    (RapidOCR) gets it back without a copy: that copy was 8 % of the layout pass's time."""
+    return np.ascontiguousarray(_upright(frame, "bgr24"))[..., ::-1]
 
 
 def crop_transform(box: tuple[int, int, int, int]) -> FrameFn:

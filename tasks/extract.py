@@ -14,7 +14,7 @@ from PIL import Image
 
 from gpu_kernels.layout import Box, scene_texts, suggest_regions
 from gpu_kernels.stream import threaded
-from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb
+from gpu_kernels.video import DecodeStats, probe, sample_frames, to_rgb_over_bgr
 
 from .context import JobContext
 from .storage.metered import MeteredStorage
@@ -119,8 +119,18 @@ def _ocr_batch(engine, images: list[np.ndarray]) -> tuple[list[list], int]:
     return results, n_failed
 
 
+def _pil(img: np.ndarray) -> Image.Image:
+    """``img`` (RGB) as a PIL image; an RGB view of BGR pixels (:func:`to_rgb_over_bgr`) is
+    unpacked from its BGR bytes rather than copied into RGB first."""
+    base = img[..., ::-1]
+    if img.ndim == 3 and img.shape[2] == 3 and base.flags.c_contiguous:
+        h, w = img.shape[:2]
+        return Image.frombuffer("RGB", (w, h), base, "raw", "BGR", 0, 1)
+    return Image.fromarray(np.ascontiguousarray(img))
+
+
 def _jpeg(img: np.ndarray, width: int | None = None, quality: int = 90) -> bytes:
-    pil = Image.fromarray(img)
+    pil = _pil(img)
     if width is not None and pil.width > width:
         pil = pil.resize((width, max(1, round(pil.height * width / pil.width))), Image.BILINEAR)
     buf = io.BytesIO()
@@ -152,7 +162,7 @@ def extract_frames_and_ocr(
         stats = DecodeStats()
         seen: list[tuple[float, np.ndarray]] = []  # frames decoded for the language, read below
         if ctx.auto_language:
-            seen = list(sample_frames(path, detection_times(times), to_rgb, stats, keyframes=info.keyframes))
+            seen = list(sample_frames(path, detection_times(times), to_rgb_over_bgr, stats, keyframes=info.keyframes))
             ctx.resolve_language(_detect_language([img for _, img in seen], ctx.ocr), keys.layout_db)
         frame_rows, ocr_rows, layout_boxes = [], [], []
         batch: list[tuple[int, float, np.ndarray]] = []
@@ -175,7 +185,7 @@ def extract_frames_and_ocr(
         ctx.progress("extract", 0, len(times))
         # Decoding (threads of its own in FFmpeg) and the JPEGs run ahead while the OCR engine reads.
         done = {t for t, _ in seen}
-        rest = sample_frames(path, [t for t in times if t not in done], to_rgb, stats, keyframes=info.keyframes)
+        rest = sample_frames(path, [t for t in times if t not in done], to_rgb_over_bgr, stats, keyframes=info.keyframes)
         frames = heapq.merge(map(_with_jpegs, seen),
                              threaded(map(_with_jpegs, rest), maxsize=DECODE_AHEAD, name="layout-decode"),
                              key=lambda f: f[0])

@@ -138,3 +138,30 @@ def test_cover_art_stream_first_is_skipped(tmp_path, index_clip):
     got = [_which(f) for _, f in iter_frames_at_rate(str(out), 10.0, to_rgb)]
     assert got == sorted(got) and len(set(got)) >= 15 and got[0] == 0
     assert abs(_which(next(iter(sample_frames(str(out), [0.5], to_rgb)))[1]) - 12) <= 1
+
+
+def test_rgb_over_bgr_is_the_same_rgb_and_gives_bgr_without_a_copy(tmp_path):
+    """The layout pass decodes frames as RGB views of BGR pixels: the same values as to_rgb,
+    RapidOCR's BGR copy becomes free, and the frame JPEGs come out byte for byte as from RGB."""
+    import io
+
+    from PIL import Image
+
+    from gpu_kernels.video import to_rgb_over_bgr
+    from tasks.extract import _jpeg
+    from tasks.ocr.rapid import RapidOcrEngine
+
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+    rgb, view = to_rgb(frame), to_rgb_over_bgr(frame)
+    assert np.array_equal(view, rgb)
+    bgr = RapidOcrEngine._bgr(view)
+    assert np.shares_memory(bgr, view) and np.array_equal(bgr, rgb[..., ::-1])
+    for width, quality in ((None, 90), (32, 80)):
+        pil = Image.fromarray(rgb)
+        if width:
+            pil = pil.resize((width, round(pil.height * width / pil.width)), Image.BILINEAR)
+        buf = io.BytesIO()
+        pil.save(buf, format="JPEG", quality=quality)
+        assert _jpeg(view, width, quality) == buf.getvalue()
