@@ -32,7 +32,8 @@ SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HER
           "redraw3": HERE.parent / "redraw3", "hard3": HERE.parent / "hard3",
           "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts", "cuts2": HERE.parent / "cuts2",
           "cuts3": HERE.parent / "cuts3", "mixed": HERE.parent / "mixed",
-          "mixed2": HERE.parent / "mixed2", "mixed3": HERE.parent / "mixed3"}
+          "mixed2": HERE.parent / "mixed2", "mixed3": HERE.parent / "mixed3",
+          "styles": HERE.parent / "styles"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
