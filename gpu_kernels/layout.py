@@ -59,6 +59,17 @@ def suggest_layout(
 # taller than this (1.5x that) is the scene's. Boxes up to a fifth of the frame still count for
 # finding signs, whose big line anchors their smaller pieces.
 MAX_LINE_HEIGHT = 0.12
+# ... except big captions: variety shows and short videos draw captions 1.2-1.5 times that size
+# with 4-6 px outlines, read 0.12-0.14 tall (styles benchmark, variety: every bottom caption of
+# a Korean clip lost with its band; toy letter blocks read 0.17-0.19). A group of lines up to
+# BIG_MAX_HEIGHT is kept where it reads as captions do and scene text rarely does: lines of
+# BIG_MIN_CHARS or more, surely read (BIG_CONFIDENCE), in BIG_MIN_FRAMES sampled frames or more,
+# half the group's lines or more, two of their texts neither part of the other (letters spelled
+# out one by one are), a sign the edit cuts back to left out (:func:`_big_captions`).
+BIG_MAX_HEIGHT = 0.16
+BIG_CONFIDENCE = 0.85
+BIG_MIN_CHARS = 4
+BIG_MIN_FRAMES = 3
 
 # At most this many regions per video: each one costs a band of model inference and VP9. Short
 # videos move their captions between shots: bottom, top, middle, upper and lower thirds and a
@@ -372,6 +383,17 @@ def _caption_like(g: list[Box], n_frames: int) -> bool:
         float(np.mean([b.confidence for b in g])) >= CAPTION_CONFIDENCE
 
 
+def _big_captions(g: list[Box], n_frames: int) -> bool:
+    """Lines taller than MAX_LINE_HEIGHT that are big captions (see there), not the scene's."""
+    recurring = _recurring(g)  # a sign the edit cuts back to is read surely each time
+    g = [b for b in g if id(b) not in recurring]
+    sure = [b for b in g if b.confidence >= BIG_CONFIDENCE and len(bare(b.text)) >= BIG_MIN_CHARS]
+    texts = sorted({bare(b.text) for b in sure})
+    apart = any(t not in u and u not in t for i, t in enumerate(texts) for u in texts[i + 1:])
+    return (len({b.frame_index for b in sure}) >= BIG_MIN_FRAMES and apart and 2 * len(sure) >= len(g)
+            and _caption_like(g, n_frames))
+
+
 def _score(g: list[Box]) -> float:
     frames = {b.frame_index for b in g}
     texts = {b.text.strip() for b in g}
@@ -401,7 +423,9 @@ def suggest_regions(
     # than any caption's are the scene's (letter blocks, posters, shop fronts), and so are
     # heights at which the text reads as lone glyphs (texture), which would otherwise stretch
     # a caption band they happen to sit next to.
+    tall = [b for b in good if MAX_LINE_HEIGHT < b.bottom - b.top <= BIG_MAX_HEIGHT]
     good = [b for b in good if b.bottom - b.top <= MAX_LINE_HEIGHT]
+    good += [b for g in (_line_groups(tall) if tall else []) if _big_captions(g, n_frames) for b in g]
     good = [b for g in (_line_groups(good) if good else []) if not _glyphs(g) for b in g]
     if not good:
         return [_default(n_frames)]

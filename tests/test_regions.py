@@ -342,3 +342,18 @@ def test_a_sign_read_garbled_each_time_the_edit_cuts_back_to_it_is_scene_text():
     assert {t for t, _ in scene_texts(boxes, 12)} == {readings[3], readings[4], readings[9]}
     (r,) = suggest_regions(boxes, 12, 16 / 9)
     assert r.crop_top > 0.75
+
+
+def test_big_captions_make_a_region_and_tall_scene_text_does_not():
+    """Variety-show captions read 0.13-0.14 of the frame tall, above MAX_LINE_HEIGHT (styles
+    benchmark, ko_variety: the bottom band was lost, and with it three captions); a sign the
+    edit cuts back to and letter blocks spelled out by hand at that height stay the scene's."""
+    caps = ["와, 여기서 보는 경치 진짜 멋지다!", "좋아요와 구독 잊지 마세요!", "기차는 내일 7:30에 출발해요."]
+    boxes = [_line(f, caps[f // 4 % 3], 0.8, h=0.135, conf=0.93) for f in range(12)]
+    boxes += [_line(f, WORDS[f % 12], 0.15, h=0.05) for f in range(12, 30, 2)]
+    regions = suggest_regions(boxes, 30, 16 / 9)
+    assert len(regions) == 2 and any(r.crop_top < 0.8 < r.crop_bottom for r in regions)
+    scene = [b for b in boxes if b.top < 0.5]
+    scene += [_line(f, "下北沢駅", 0.45, h=0.15, conf=1.0) for f in (3, 4, 15, 16, 27)]  # cut back to
+    scene += [_line(f, ("SAMT", "SAMTW", "SAMTWO")[(f - 5) // 3], 0.62, h=0.15) for f in range(5, 14)]  # spelled
+    assert [r.crop_top for r in suggest_regions(scene, 30, 16 / 9)] == [regions[1].crop_top]
