@@ -72,15 +72,17 @@ def _max_w(fr: Frame, style) -> int:
     return fr.width - 2 * style.margin_l
 
 
-def _bottom(rng, fr, style, lang, *, stacks: int | None = None, dur=(1.3, 3.0), gap=(0.25, 0.9), max_w=None):
+def _bottom(rng, fr, style, lang, *, stacks: int | None = None, dur=(1.3, 3.0), gap=(0.25, 0.9), max_w=None,
+            two_lines: bool = False):
     """Bottom captions ``dur`` long, ``gap`` apart; with ``stacks``, every third (from that
-    index) a two-line stack."""
+    index) a two-line stack. ``two_lines``: never more than two (a text already broken in two
+    on a narrow vertical frame gets no second text); mixed2's own draw has no such limit."""
     texts = Texts(rng, pool(lang))
     width = max_w or _max_w(fr, style)
     events = []
     for i, (t0, t1) in enumerate(timeline(rng, fr, dur=dur, gap=gap)):
         text = texts.take(style, width)
-        if stacks is not None and i % 3 == stacks:
+        if stacks is not None and i % 3 == stacks and not (two_lines and "\\N" in text):
             text += "\\N" + texts.take(style, width)
         events.append(fr.event(t0, t1, text))
     return events

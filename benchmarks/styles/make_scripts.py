@@ -36,10 +36,12 @@ from synth.ass import colour  # noqa: E402
 
 draw = load_module("mixed_draw", HERE.parent / "mixed" / "draw.py")
 cuts = draw.cuts
-pool = load_module("mixed2_texts", HERE.parent / "mixed2" / "texts.py").pool
+mixed2 = load_module("mixed2_make_scripts", HERE.parent / "mixed2" / "make_scripts.py")
+pool = mixed2.pool
 
 SEED = 20261214
 LANDSCAPE, VERTICAL = cuts.LANDSCAPE, cuts.VERTICAL
+_max_w = mixed2._max_w
 FILM = (1280, 536)  # 2.39:1 picture inside the 1280x720 frame
 
 CYAN, PINK, GREEN = colour(60, 230, 255), colour(255, 120, 200), colour(120, 255, 110)
@@ -66,32 +68,13 @@ CLIPS = [
 ]
 
 
-def _max_w(fr, style, margin: float = 0.0) -> float:
-    return fr.width - 2 * style.margin_l - margin
-
-
-def _captions(rng, fr, style, lang, *, dur=(1.3, 3.0), gap=(0.25, 0.9), stacks=None, max_w=None):
-    """(t0, t1, text) cues; with ``stacks``, every third (from that index) a two-line stack."""
-    texts = Texts(rng, pool(lang))
-    width = max_w or _max_w(fr, style)
-    out = []
-    for i, (t0, t1) in enumerate(timeline(rng, fr, dur=dur, gap=gap)):
-        text = texts.take(style, width)
-        if stacks is not None and i % 3 == stacks and "\\N" not in text:
-            text += "\\N" + texts.take(style, width)
-        out.append((t0, t1, text))
-    return out
-
-
 def gen_soft_edges(rng, fr, lang):
     """White or yellow text, outline 2-3 px, everything blurred 2-4 px, at the bottom over cuts
     every 0.8-2.5 s; every third a two-line stack."""
     style = dialogue_style(rng, fr, primary=rng.choice([WHITE, WHITE, YELLOW]), shadow=0)
     style = replace(style, outline=max(style.outline, rng.choice([2.0, 2.5, 3.0])))
-    events = []
-    for t0, t1, text in _captions(rng, fr, style, lang, stacks=1, max_w=_max_w(fr, style, 8)):
-        blur = rng.choice([2, 3, 4])
-        events.append(fr.event(t0, t1, f"{{\\blur{blur}}}{text}"))
+    lines = mixed2._bottom(rng, fr, style, lang, stacks=1, max_w=_max_w(fr, style) - 8, two_lines=True)
+    events = [replace(e, text=f"{{\\blur{rng.choice([2, 3, 4])}}}{e.text}") for e in lines]
     return [style], events, cuts.cuts_every(rng, fr, (0.8, 2.5))
 
 
@@ -102,20 +85,21 @@ def gen_shadow_only(rng, fr, lang):
     style = dialogue_style(rng, fr, outline=0, shadow=rng.choice([2, 3, 4]), bold=rng.random() < 0.5,
                            back_colour=colour(0, 0, 0, alpha))
     soft = rng.random() < 0.5
-    events = [fr.event(t0, t1, ("{\\blur1}" if soft else "") + text)
-              for t0, t1, text in _captions(rng, fr, style, lang, stacks=2)]
+    events = [replace(e, text=("{\\blur1}" if soft else "") + e.text)
+              for e in mixed2._bottom(rng, fr, style, lang, stacks=2, two_lines=True)]
     return [style], events, cuts.cuts_every(rng, fr, (1.0, 3.0))
 
 
 def _karaoke(rng, text: str, seconds: float) -> str:
     """``text`` in \\k syllables over 85 % of ``seconds``: words (a word's space after it), or
     two characters at a time in a line without spaces (CJK)."""
-    lines = [line.split(" ") if " " in line else [line[i:i + 2] for i in range(0, len(line), 2)]
-             for line in text.split("\\N")]
-    weights = [rng.uniform(0.7, 1.3) for parts in lines for _ in parts]
+    lines = text.split("\\N")
+    parts = [line.split(" ") if " " in line else [line[i:i + 2] for i in range(0, len(line), 2)]
+             for line in lines]
+    weights = [rng.uniform(0.7, 1.3) for ps in parts for _ in ps]
     cs = iter(max(5, round(seconds * 85 * w / sum(weights))) for w in weights)
-    return "\\N".join((" " if len(parts) > 1 and " " in line else "").join(f"{{\\k{next(cs)}}}{p}" for p in parts)
-                       for parts, line in zip(lines, text.split("\\N")))
+    return "\\N".join((" " if " " in line else "").join(f"{{\\k{next(cs)}}}{p}" for p in ps)
+                       for line, ps in zip(lines, parts))
 
 
 def _inline(c: str) -> str:
@@ -149,7 +133,7 @@ def gen_italic_letterbox(rng, fr, lang):
     style = dialogue_style(rng, fr, scale=rng.uniform(0.75, 0.85), italic=True, shadow=0)
     style = replace(style, outline=rng.choice([1.0, 1.5]),
                     margin_v=round(bar * rng.choice([0.25, 0.55, 1.15])))
-    events = [fr.event(t0, t1, text) for t0, t1, text in _captions(rng, fr, style, lang, stacks=0, dur=(1.5, 3.5))]
+    events = mixed2._bottom(rng, fr, style, lang, stacks=0, dur=(1.5, 3.5), two_lines=True)
     return [style], events, None
 
 
@@ -177,7 +161,7 @@ def gen_variety(rng, fr, lang):
     texts = Texts(rng, pool(lang))
     events = []
     for i, (t0, t1) in enumerate(timeline(rng, fr, dur=(1.2, 2.8), gap=(0.25, 0.8))):
-        text = texts.take(style, _max_w(fr, style, 40))
+        text = texts.take(style, _max_w(fr, style) - 40)
         fill, other = rng.sample(fills, 2)
         body = f"{{\\c{_inline(fill)}\\frz{rng.uniform(-3, 3):.1f}}}"
         body += _two_colours(text, _inline(other)) if i % 3 == 2 else text
