@@ -26,3 +26,15 @@ def edit_distance(a: str, b: str) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+def common_subsequence(a: str, b: str) -> int:
+    """Length of the longest common subsequence of ``a`` and ``b`` (characters in order, not
+    necessarily adjacent): how much of a garbled reading survives in a clean one."""
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b):
+            cur.append(prev[j] + 1 if ca == cb else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]

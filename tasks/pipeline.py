@@ -352,6 +352,7 @@ def run_video(
     timings["extract"] = time.monotonic() - t
     preload.join()
     from .crop_infer import crop_and_infer_caption_frame_extents
+    from .rejoin import rejoin_pieces
     source = "given"
     scene = None
     if regions:
@@ -373,9 +374,9 @@ def run_video(
         k = reg["region_index"]
         intervals, meta_k, changes = caption_intervals(ctx.storage, ci.caption_frame_extents_db_key, k)
         meta = meta or meta_k
-        captions += merge_captions(
-            _read_captions(reg["cropped_frames_prefix"], intervals, k, ctx, scene), changes=changes,
-            min_confidence=caption_floor(ctx.ocr.name))
+        caps = rejoin_pieces(_read_captions(reg["cropped_frames_prefix"], intervals, k, ctx, scene),
+                             _rereader(reg["cropped_frames_prefix"], intervals, ctx, scene))
+        captions += merge_captions(caps, changes=changes, min_confidence=caption_floor(ctx.ocr.name))
     timings["caption_ocr"] = time.monotonic() - t
     captions = across_regions(captions)
     if not captions:
@@ -431,6 +432,20 @@ def _read_captions(prefix: str, intervals: list[CaptionExtent], region_index: in
                             r.confidence, r.frame_count, region_index, iv.score <= HESITATION_SCORE))
         ctx.progress("caption-ocr", n, len(intervals))
     return caps
+
+
+def _rereader(prefix: str, intervals: list[CaptionExtent], ctx: JobContext,
+              scene: tuple[str, ...] | None):
+    """``reread(start, end)`` for :func:`tasks.rejoin.rejoin_pieces`: frames [start, end) read as
+    one caption, the region's other intervals kept out of its caption-free references."""
+    from .caption_ocr import ocr_captions
+
+    def reread(start: int, end: int):
+        known = [(iv.start_frame, iv.end_frame) for iv in intervals
+                 if iv.end_frame <= start or iv.start_frame >= end]
+        return next(iter(ocr_captions(prefix, [(start, end)], ctx=ctx, scene=scene, known=known)))
+
+    return reread
 
 
 def cues(captions: list[Caption], regions: list[CropRegion] | None = None) -> list[Cue]:

@@ -211,6 +211,22 @@ def _near(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]
     return [r for k, r in enumerate(spans) if not a <= k < b and r[1] > lo and r[0] < hi]
 
 
+def _rereader(chunks_prefix, spans, backend, timeout_s):
+    """``reread(start, end)`` for :func:`tasks.rejoin.rejoin_pieces`: one caption-OCR job for
+    frames [start, end), the region's other intervals known to it, as ``captionacc run`` reads
+    it (:func:`tasks.pipeline._rereader`)."""
+    from tasks.types import CaptionOcrResult
+
+    def reread(start: int, end: int) -> CaptionOcrResult:
+        known = [list(r) for r in spans if r[1] <= start or r[0] >= end]
+        r = gpu_job.submit("generate_caption_ocr_batch",
+                           dict(chunks_prefix=chunks_prefix, ranges=[[start, end]], known=known),
+                           backend=backend, timeout_s=timeout_s).result()["captions"][0]
+        return CaptionOcrResult(r["ocr_text"], r["confidence"], r["frame_count"])
+
+    return reread
+
+
 def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend, timeout_s,
                 region_index: int = 0) -> tuple[list, str]:
     """One region's captions: every interval OCR'd (in batches, fanned out), then merged."""
@@ -218,6 +234,7 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
     import os
 
     from tasks.pipeline import Caption, caption_floor, frames_to_seconds, merge_captions
+    from tasks.rejoin import rejoin_pieces
     from tasks.types import HESITATION_SCORE
 
     keys, _version = parse_chunks_prefix(chunks_prefix)
@@ -243,6 +260,7 @@ def _ocr_region(video_id, tenant_id, chunks_prefix, captions, duration, backend,
         t0, t1 = (float(c[2]), float(c[3])) if len(c) >= 4 else frames_to_seconds(s, e, duration or 0.0)
         caps.append(Caption(int(s), int(e), t0, t1, r["ocr_text"], r["confidence"], r["frame_count"],
                             region_index, len(c) >= 6 and float(c[5]) <= HESITATION_SCORE))
+    caps = rejoin_pieces(caps, _rereader(chunks_prefix, spans, backend, timeout_s))
     # Stored extents carry the model's verdict at each junction; a caller's intervals do not.
     merged = merge_captions(caps, changes={int(c[0]): float(c[4]) for c in captions if len(c) >= 5} or None,
                             min_confidence=caption_floor(os.environ.get("CAPTIONACC_OCR", "rapidocr")))
