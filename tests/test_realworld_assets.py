@@ -31,10 +31,10 @@ HARD = _manifest("hard") + _manifest("hard3")
 LANGUAGES = _manifest("languages")
 REDRAW = (_manifest("redraw") + _manifest("redraw2") + _manifest("redraw3") + _manifest("fades")
           + _manifest("cuts") + _manifest("cuts2") + _manifest("cuts3") + _manifest("mixed") + _manifest("mixed2") + _manifest("mixed3")
-          + _manifest("styles"))
+          + _manifest("styles") + _manifest("styles2"))
 CUTS = (_manifest("cuts") + _manifest("cuts2") + _manifest("cuts3")
         + [c for c in _manifest("mixed") + _manifest("mixed2") + _manifest("mixed3") + _manifest("styles")
-           if "montage" in c])
+           + _manifest("styles2") if "montage" in c])
 
 
 def _render_needs(footage: str):

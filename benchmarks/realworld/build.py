@@ -33,7 +33,7 @@ SUITES = {"realworld": HERE, "languages": HERE.parent / "languages", "hard": HER
           "fades": HERE.parent / "fades", "cuts": HERE.parent / "cuts", "cuts2": HERE.parent / "cuts2",
           "cuts3": HERE.parent / "cuts3", "mixed": HERE.parent / "mixed",
           "mixed2": HERE.parent / "mixed2", "mixed3": HERE.parent / "mixed3",
-          "styles": HERE.parent / "styles"}
+          "styles": HERE.parent / "styles", "styles2": HERE.parent / "styles2"}
 
 
 def load_manifest(only: str | None = None, suite: str = "realworld") -> list[dict]:
