@@ -439,11 +439,13 @@ def _rereader(prefix: str, intervals: list[CaptionExtent], ctx: JobContext,
     """``reread(start, end)`` for :func:`tasks.rejoin.rejoin_pieces`: frames [start, end) read as
     one caption, the region's other intervals kept out of its caption-free references."""
     from .caption_ocr import ocr_captions
+    from .rejoin import others
+
+    spans = [(iv.start_frame, iv.end_frame) for iv in intervals]
 
     def reread(start: int, end: int):
-        known = [(iv.start_frame, iv.end_frame) for iv in intervals
-                 if iv.end_frame <= start or iv.start_frame >= end]
-        return next(iter(ocr_captions(prefix, [(start, end)], ctx=ctx, scene=scene, known=known)))
+        return next(iter(ocr_captions(prefix, [(start, end)], ctx=ctx, scene=scene,
+                                      known=others(spans, start, end))))
 
     return reread
 

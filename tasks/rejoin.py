@@ -4,11 +4,11 @@ White text with no outline over a bright, moving ground (a hand over a white tab
 it frame by frame; the model then sees the caption change several times, and each short piece's
 median reads a different garbled text ("Nói thật, tôBi khên-;ngẻ…", "ôi khôn: €'lạÏ…", …), too
 far apart for the merge's OCR-noise rule. Their frames together make a median that reads the
-caption cleanly (mixed3 benchmark, bright_moving: 0.51-0.67 pieces, 0.95 together). So two
-neighbouring pieces, one of them short, are read once more as one span, and joined when that
-reading is at least as sure as either piece and holds what each piece read. Two different
-captions read together give one of them, or a blend, which holds the other's text in neither
-case: they stay apart.
+caption cleanly (mixed3 benchmark, bright_moving: 0.51-0.67 pieces, 0.95 together). So a run
+of short pieces, with the captions beside it, is read once more in spans, and a span is joined
+when that reading is at least as sure as each member and holds what its ends and its surely
+read members read. Two different captions read together give one of them, or a blend, which
+holds the other's text in neither case: they stay apart.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Callable
 
 from gpu_kernels.text import bare, common_subsequence
 
-from .pipeline import Caption, _part_of, similar_text
+from .pipeline import Caption
 from .types import CaptionOcrResult
 
 # Pieces up to this far apart (10 Hz frames): the model lost the caption between them for up to
@@ -44,6 +44,12 @@ SURE = 0.8
 MAX_REREADS = 10
 
 Reread = Callable[[int, int], CaptionOcrResult]
+
+
+def others(spans, start: int, end: int) -> list:
+    """The ``(start, end)`` spans wholly outside frames [start, end): a reread's ``known``
+    captions, kept out of its caption-free references."""
+    return [r for r in spans if r[1] <= start or r[0] >= end]
 
 
 def _fits(piece: str, whole: str) -> bool:

@@ -215,10 +215,11 @@ def _rereader(chunks_prefix, spans, backend, timeout_s):
     """``reread(start, end)`` for :func:`tasks.rejoin.rejoin_pieces`: one caption-OCR job for
     frames [start, end), the region's other intervals known to it, as ``captionacc run`` reads
     it (:func:`tasks.pipeline._rereader`)."""
+    from tasks.rejoin import others
     from tasks.types import CaptionOcrResult
 
     def reread(start: int, end: int) -> CaptionOcrResult:
-        known = [list(r) for r in spans if r[1] <= start or r[0] >= end]
+        known = [list(r) for r in others(spans, start, end)]
         r = gpu_job.submit("generate_caption_ocr_batch",
                            dict(chunks_prefix=chunks_prefix, ranges=[[start, end]], known=known),
                            backend=backend, timeout_s=timeout_s).result()["captions"][0]
